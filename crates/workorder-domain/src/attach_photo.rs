@@ -1,0 +1,285 @@
+//! The AttachPhoto use case: record a photo, already in object storage, on a work order.
+
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::error::{Error, Field, FieldError};
+use crate::identity::Principal;
+use crate::photo::{CdnUrl, NewPhoto, ObjectKey, PhotoId, Step, TakenAt, TakenAtError};
+use crate::ports::{Clock, Disposition, PhotoIdGenerator, WorkOrderRepo};
+use crate::work_order::{WorkOrderId, WorkOrderStatus};
+
+/// The photo's fields as a client sent them, before any check. `None` means absent (for
+/// `step`, absent or `null`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PhotoFields<'a> {
+    /// `minioObjectKey`, required.
+    pub minio_object_key: Option<&'a str>,
+    /// `cdnUrl`, required.
+    pub cdn_url: Option<&'a str>,
+    /// `takenAt`, required.
+    pub taken_at: Option<&'a str>,
+    /// `step`, optional.
+    pub step: Option<&'a str>,
+}
+
+/// Which CDN hosts a photo's URL may point at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CdnHostPolicy {
+    /// Any host.
+    #[default]
+    Any,
+    /// Only these hosts (lowercase, IDNA-encoded), compared case-insensitively.
+    Only(Vec<String>),
+}
+
+/// A host in the allow-list is not a host name or address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a host name")]
+pub struct InvalidCdnHost(pub String);
+
+impl CdnHostPolicy {
+    /// An allow-list of hosts, e.g. `["cdn.example.com", "Bücher.example"]`. An empty list
+    /// allows nothing.
+    pub fn only<I, S>(hosts: I) -> Result<Self, InvalidCdnHost>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let hosts = hosts
+            .into_iter()
+            .map(|host| {
+                let host = host.as_ref().trim();
+                let bare_host = !host.is_empty()
+                    && !host.contains(['/', '?', '#', '@'])
+                    && (host.starts_with('[') || !host.contains(':'));
+                // The same parser as CdnUrl's, so both sides are normalised alike.
+                CdnUrl::parse(&format!("https://{host}/"))
+                    .ok()
+                    .filter(|_| bare_host)
+                    .map(|url| url.host().to_owned())
+                    .ok_or_else(|| InvalidCdnHost(host.to_owned()))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(CdnHostPolicy::Only(hosts))
+    }
+
+    /// Whether `url` points at an allowed host.
+    pub fn permits(&self, url: &CdnUrl) -> bool {
+        match self {
+            CdnHostPolicy::Any => true,
+            CdnHostPolicy::Only(hosts) => hosts.iter().any(|h| h.eq_ignore_ascii_case(url.host())),
+        }
+    }
+}
+
+/// The configurable rules of the use case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachPolicy {
+    /// Which CDN hosts are allowed.
+    pub cdn_hosts: CdnHostPolicy,
+    /// How far in the server's future `takenAt` may be (clocks of phones drift).
+    pub max_clock_skew: Duration,
+}
+
+impl Default for AttachPolicy {
+    fn default() -> Self {
+        Self { cdn_hosts: CdnHostPolicy::Any, max_clock_skew: Duration::minutes(5) }
+    }
+}
+
+/// A checked request to attach a photo. Its fields are valid by construction; the policy
+/// (host allow-list, clock skew) is checked again when it is executed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachPhotoCommand {
+    work_order_id: WorkOrderId,
+    object_key: ObjectKey,
+    cdn_url: CdnUrl,
+    taken_at: TakenAt,
+    step: Option<Step>,
+}
+
+impl AttachPhotoCommand {
+    /// A command from valid parts.
+    pub fn new(
+        work_order_id: WorkOrderId,
+        object_key: ObjectKey,
+        cdn_url: CdnUrl,
+        taken_at: TakenAt,
+        step: Option<Step>,
+    ) -> Self {
+        Self { work_order_id, object_key, cdn_url, taken_at, step }
+    }
+
+    /// The work order to attach to.
+    pub fn work_order_id(&self) -> WorkOrderId {
+        self.work_order_id
+    }
+
+    /// The object's key in MinIO.
+    pub fn object_key(&self) -> &ObjectKey {
+        &self.object_key
+    }
+
+    /// Where the CDN serves the photo.
+    pub fn cdn_url(&self) -> &CdnUrl {
+        &self.cdn_url
+    }
+
+    /// When the photo was taken.
+    pub fn taken_at(&self) -> TakenAt {
+        self.taken_at
+    }
+
+    /// The step it documents, if any.
+    pub fn step(&self) -> Option<&Step> {
+        self.step.as_ref()
+    }
+}
+
+/// What an attach did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachPhotoOutcome {
+    /// The work order, canonical.
+    pub work_order_id: WorkOrderId,
+    /// Its status.
+    pub status: WorkOrderStatus,
+    /// The photo's id (the first one, for a retry).
+    pub photo_id: PhotoId,
+    /// Created now, or already attached by an earlier identical call.
+    pub disposition: Disposition,
+}
+
+/// The AttachPhoto use case.
+#[derive(Clone)]
+pub struct AttachPhoto {
+    repo: Arc<dyn WorkOrderRepo>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn PhotoIdGenerator>,
+    policy: AttachPolicy,
+}
+
+impl std::fmt::Debug for AttachPhoto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttachPhoto").field("policy", &self.policy).finish_non_exhaustive()
+    }
+}
+
+impl AttachPhoto {
+    /// The use case over its ports.
+    pub fn new(
+        repo: Arc<dyn WorkOrderRepo>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn PhotoIdGenerator>,
+        policy: AttachPolicy,
+    ) -> Self {
+        Self { repo, clock, ids, policy }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &AttachPolicy {
+        &self.policy
+    }
+
+    /// Checks a client's raw request into a command.
+    ///
+    /// Returns [`Error::InvalidWorkOrderId`] if the id is not a hyphenated UUID (checked
+    /// first, as the path comes before the body), else [`Error::InvalidPhoto`] listing every
+    /// bad field, policy included.
+    pub fn command(&self, work_order_id: &str, fields: PhotoFields<'_>) -> Result<AttachPhotoCommand, Error> {
+        let work_order_id = WorkOrderId::parse(work_order_id).map_err(|_| Error::InvalidWorkOrderId)?;
+        let mut errors = Vec::new();
+        let object_key =
+            required(&mut errors, Field::MinioObjectKey, fields.minio_object_key, ObjectKey::parse);
+        let cdn_url = required(&mut errors, Field::CdnUrl, fields.cdn_url, CdnUrl::parse);
+        let taken_at = required(&mut errors, Field::TakenAt, fields.taken_at, TakenAt::parse);
+        let step = match fields.step.map(Step::parse).transpose() {
+            Ok(step) => step,
+            Err(e) => {
+                errors.push(FieldError::new(Field::Step, e.to_string()));
+                None
+            }
+        };
+        self.check_policy(&mut errors, cdn_url.as_ref(), taken_at);
+        errors.sort_by_key(FieldError::field);
+        match (object_key, cdn_url, taken_at) {
+            (Some(object_key), Some(cdn_url), Some(taken_at)) if errors.is_empty() => {
+                Ok(AttachPhotoCommand { work_order_id, object_key, cdn_url, taken_at, step })
+            }
+            _ => Err(Error::InvalidPhoto(errors)),
+        }
+    }
+
+    /// Attaches the photo to the work order for `principal`'s tenant.
+    ///
+    /// Returns the outcome (created, or already attached by an identical earlier call), or:
+    /// [`Error::InvalidPhoto`] if the command breaks the policy, and otherwise whatever
+    /// [`WorkOrderRepo::attach_photo`] returns.
+    pub async fn attach(
+        &self,
+        principal: &Principal,
+        command: AttachPhotoCommand,
+    ) -> Result<AttachPhotoOutcome, Error> {
+        let mut errors = Vec::new();
+        self.check_policy(&mut errors, Some(&command.cdn_url), Some(command.taken_at));
+        if !errors.is_empty() {
+            return Err(Error::InvalidPhoto(errors));
+        }
+        let work_order_id = command.work_order_id;
+        let photo = NewPhoto {
+            tenant: principal.tenant().clone(),
+            work_order_id,
+            photo_id: self.ids.next_id(),
+            object_key: command.object_key,
+            cdn_url: command.cdn_url,
+            taken_at: command.taken_at,
+            step: command.step,
+            attached_by: principal.key_id(),
+            recorded_at: truncate_to_micros(self.clock.now()),
+        };
+        let attachment = self.repo.attach_photo(photo).await?;
+        Ok(AttachPhotoOutcome {
+            work_order_id,
+            status: attachment.status,
+            photo_id: attachment.photo_id,
+            disposition: attachment.disposition,
+        })
+    }
+
+    fn check_policy(
+        &self,
+        errors: &mut Vec<FieldError>,
+        cdn_url: Option<&CdnUrl>,
+        taken_at: Option<TakenAt>,
+    ) {
+        if let Some(url) = cdn_url
+            && !self.policy.cdn_hosts.permits(url)
+        {
+            errors.push(FieldError::new(Field::CdnUrl, "hôte non autorisé"));
+        }
+        if let Some(taken_at) = taken_at
+            && taken_at.instant() > self.clock.now() + self.policy.max_clock_skew
+        {
+            errors.push(FieldError::new(Field::TakenAt, TakenAtError::InFuture.to_string()));
+        }
+    }
+}
+
+fn required<T, E: std::fmt::Display>(
+    errors: &mut Vec<FieldError>,
+    field: Field,
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Option<T> {
+    let Some(raw) = raw else {
+        errors.push(FieldError::new(field, "champ requis"));
+        return None;
+    };
+    parse(raw).map_err(|e| errors.push(FieldError::new(field, e.to_string()))).ok()
+}
+
+fn truncate_to_micros(instant: OffsetDateTime) -> OffsetDateTime {
+    // Both databases keep microseconds; a value that round-trips identically compares equal.
+    instant.replace_nanosecond(instant.nanosecond() / 1_000 * 1_000).unwrap_or(instant)
+}

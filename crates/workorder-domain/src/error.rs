@@ -1,0 +1,278 @@
+//! The one error type of the domain.
+//!
+//! Every variant knows its machine code, its origin, its kind and its French message, so that an
+//! adapter (HTTP, a message consumer, an embedding service) maps errors without a table of its
+//! own. Infrastructure failures keep their source for the log and show clients nothing of it.
+
+use std::fmt;
+
+use crate::work_order::WorkOrderStatus;
+
+/// A boxed error from an adapter, kept as the source of [`Error::Unavailable`] and
+/// [`Error::Internal`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong when attaching a photo, in the business's words.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The presented API key is missing, empty, unknown or revoked.
+    #[error("the API key is missing, unknown or revoked")]
+    Unauthenticated,
+    /// The work-order id is not a hyphenated UUID.
+    #[error("the work-order id is not a hyphenated UUID")]
+    InvalidWorkOrderId,
+    /// One or more fields of the photo break a rule; every bad field is listed.
+    #[error("invalid photo: {}", display_fields(.0))]
+    InvalidPhoto(Vec<FieldError>),
+    /// No work order with this id in the caller's tenant (another tenant's work order is
+    /// reported the same way, on purpose).
+    #[error("work order not found")]
+    WorkOrderNotFound,
+    /// The work order is closed or cancelled and accepts no more photos.
+    #[error("work order is {0} and accepts no photos")]
+    WorkOrderClosed(WorkOrderStatus),
+    /// The object key is already attached to this work order with other data.
+    #[error("object key already attached to this work order with other data")]
+    PhotoConflict,
+    /// The store cannot be reached now (down, or no connection within the timeout); retrying
+    /// later may succeed.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// The store failed in a way a retry will not fix, or an invariant broke.
+    #[error("the store failed")]
+    Internal(#[source] BoxError),
+}
+
+/// What kind of failure an [`Error`] is, independent of any transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The caller could not be authenticated.
+    Unauthenticated,
+    /// The caller's input breaks a rule.
+    InvalidInput,
+    /// The thing asked for does not exist (for this caller).
+    NotFound,
+    /// The request contradicts the current state.
+    Conflict,
+    /// A dependency is down; retry later.
+    Unavailable,
+    /// A fault on our side.
+    Internal,
+}
+
+/// Which part of the system raised an error: its bounded context and module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Origin {
+    /// The bounded context, e.g. `workorder`.
+    pub bounded_context: &'static str,
+    /// The module within it, e.g. `work-orders`.
+    pub module: &'static str,
+}
+
+impl Origin {
+    const API_KEYS: Origin = Origin { bounded_context: "identity", module: "api-keys" };
+    const WORK_ORDERS: Origin = Origin { bounded_context: "workorder", module: "work-orders" };
+    const PHOTOS: Origin = Origin { bounded_context: "workorder", module: "photos" };
+}
+
+impl Error {
+    /// The stable machine code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Unauthenticated => "UNAUTHENTICATED",
+            Error::InvalidWorkOrderId => "INVALID_WORK_ORDER_ID",
+            Error::InvalidPhoto(_) => "INVALID_BODY",
+            Error::WorkOrderNotFound => "WORK_ORDER_NOT_FOUND",
+            Error::WorkOrderClosed(_) => "WORK_ORDER_CLOSED",
+            Error::PhotoConflict => "PHOTO_CONFLICT",
+            Error::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Error::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    /// The transport-independent kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Unauthenticated => ErrorKind::Unauthenticated,
+            Error::InvalidWorkOrderId | Error::InvalidPhoto(_) => ErrorKind::InvalidInput,
+            Error::WorkOrderNotFound => ErrorKind::NotFound,
+            Error::WorkOrderClosed(_) | Error::PhotoConflict => ErrorKind::Conflict,
+            Error::Unavailable(_) => ErrorKind::Unavailable,
+            Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// The domain that raised the error; `None` for infrastructure failures, which belong to
+    /// no domain.
+    pub fn origin(&self) -> Option<Origin> {
+        match self {
+            Error::Unauthenticated => Some(Origin::API_KEYS),
+            Error::InvalidWorkOrderId | Error::WorkOrderNotFound | Error::WorkOrderClosed(_) => {
+                Some(Origin::WORK_ORDERS)
+            }
+            Error::InvalidPhoto(_) | Error::PhotoConflict => Some(Origin::PHOTOS),
+            Error::Unavailable(_) | Error::Internal(_) => None,
+        }
+    }
+
+    /// The human-readable French message shown to clients. It never carries internals.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Error::Unauthenticated => "Clé d'API manquante, inconnue ou révoquée",
+            Error::InvalidWorkOrderId => "Identifiant d'ordre de travail invalide",
+            Error::InvalidPhoto(_) => "Corps de requête invalide",
+            Error::WorkOrderNotFound => "Ordre de travail introuvable",
+            Error::WorkOrderClosed(_) => "Ordre de travail clôturé ou annulé : il n'accepte plus de photo",
+            Error::PhotoConflict => {
+                "Cette clé d'objet est déjà attachée à l'ordre de travail avec d'autres données"
+            }
+            Error::Unavailable(_) => "Service momentanément indisponible, réessayez plus tard",
+            Error::Internal(_) => "Erreur interne",
+        }
+    }
+
+    /// The bad fields of an [`Error::InvalidPhoto`]; empty for every other variant.
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            Error::InvalidPhoto(fields) => fields,
+            _ => &[],
+        }
+    }
+
+    /// Wraps an adapter's error as [`Error::Unavailable`].
+    pub fn unavailable(source: impl Into<BoxError>) -> Self {
+        Error::Unavailable(source.into())
+    }
+
+    /// Wraps an adapter's error as [`Error::Internal`].
+    pub fn internal(source: impl Into<BoxError>) -> Self {
+        Error::Internal(source.into())
+    }
+}
+
+/// A field of the attach-photo request, named as clients spell it; ordered as in the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    /// `minioObjectKey`
+    MinioObjectKey,
+    /// `cdnUrl`
+    CdnUrl,
+    /// `takenAt`
+    TakenAt,
+    /// `step`
+    Step,
+    /// The request body as a whole (not an object, malformed JSON, …).
+    Body,
+}
+
+impl Field {
+    /// The field's name as it appears in the request body.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::MinioObjectKey => "minioObjectKey",
+            Field::CdnUrl => "cdnUrl",
+            Field::TakenAt => "takenAt",
+            Field::Step => "step",
+            Field::Body => "body",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One broken rule: which field, and why, in French.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    field: Field,
+    message: String,
+}
+
+impl FieldError {
+    /// A field error with its French message.
+    pub fn new(field: Field, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+
+    /// The field that breaks a rule.
+    pub fn field(&self) -> Field {
+        self.field
+    }
+
+    /// Why, in French, for the client.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+fn display_fields(fields: &[FieldError]) -> String {
+    fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_variant() -> Vec<Error> {
+        vec![
+            Error::Unauthenticated,
+            Error::InvalidWorkOrderId,
+            Error::InvalidPhoto(vec![FieldError::new(Field::Step, "x")]),
+            Error::WorkOrderNotFound,
+            Error::WorkOrderClosed(WorkOrderStatus::Closed),
+            Error::PhotoConflict,
+            Error::unavailable("down"),
+            Error::internal("boom"),
+        ]
+    }
+
+    #[test]
+    fn every_variant_has_the_contracts_code_kind_and_origin() {
+        type Expected = (&'static str, ErrorKind, Option<(&'static str, &'static str)>);
+        let expected: Vec<Expected> = vec![
+            ("UNAUTHENTICATED", ErrorKind::Unauthenticated, Some(("identity", "api-keys"))),
+            ("INVALID_WORK_ORDER_ID", ErrorKind::InvalidInput, Some(("workorder", "work-orders"))),
+            ("INVALID_BODY", ErrorKind::InvalidInput, Some(("workorder", "photos"))),
+            ("WORK_ORDER_NOT_FOUND", ErrorKind::NotFound, Some(("workorder", "work-orders"))),
+            ("WORK_ORDER_CLOSED", ErrorKind::Conflict, Some(("workorder", "work-orders"))),
+            ("PHOTO_CONFLICT", ErrorKind::Conflict, Some(("workorder", "photos"))),
+            ("SERVICE_UNAVAILABLE", ErrorKind::Unavailable, None),
+            ("INTERNAL_ERROR", ErrorKind::Internal, None),
+        ];
+        for (error, (code, kind, origin)) in every_variant().iter().zip(expected) {
+            assert_eq!(error.code(), code);
+            assert_eq!(error.kind(), kind, "{code}");
+            assert_eq!(error.origin().map(|o| (o.bounded_context, o.module)), origin, "{code}");
+            assert!(!error.message().is_empty(), "{code}");
+        }
+    }
+
+    #[test]
+    fn the_not_found_message_is_the_contracts() {
+        assert_eq!(Error::WorkOrderNotFound.message(), "Ordre de travail introuvable");
+    }
+
+    #[test]
+    fn infrastructure_errors_keep_their_source_but_not_in_the_message() {
+        let error = Error::unavailable("connection refused to 10.0.0.7:5432");
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("connection refused to 10.0.0.7:5432"));
+        assert!(!error.message().contains("10.0.0.7"));
+        assert!(!error.to_string().contains("10.0.0.7"));
+    }
+
+    #[test]
+    fn unavailable_and_internal_are_distinct_kinds() {
+        assert_ne!(Error::unavailable("x").kind(), Error::internal("x").kind());
+    }
+
+    #[test]
+    fn only_invalid_photo_carries_field_errors() {
+        for error in every_variant() {
+            assert_eq!(error.field_errors().is_empty(), !matches!(error, Error::InvalidPhoto(_)));
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! The workorder-http binary (wired in the service issue).
+
+fn main() {}

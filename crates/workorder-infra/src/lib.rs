@@ -1,0 +1,1 @@
+//! The diesel adapters (the service issue).

@@ -1,0 +1,1 @@
+//! End-to-end tests of the workorder-http binary (the service issue).
