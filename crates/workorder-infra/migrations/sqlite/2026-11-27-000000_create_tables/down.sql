@@ -1,0 +1,3 @@
+DROP TABLE photos;
+DROP TABLE work_orders;
+DROP TABLE api_keys;

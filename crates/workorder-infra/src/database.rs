@@ -1,0 +1,439 @@
+//! The database: which backend a URL selects, the connection pool, migrations, and how
+//! database failures become domain errors.
+
+use std::fmt;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::result::{ConnectionError, DatabaseErrorKind};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use workorder_domain::Error;
+
+use crate::store::Store;
+
+/// The two databases we run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL: production, several stateless servers on one database.
+    Postgres,
+    /// SQLite in a local file: the embedded default.
+    Sqlite,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Postgres => "postgresql",
+            Backend::Sqlite => "sqlite",
+        })
+    }
+}
+
+/// A database URL: `postgres://…` / `postgresql://…`, or `sqlite://PATH` / `sqlite:PATH`.
+///
+/// Its `Display` and `Debug` hide the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    backend: Backend,
+    /// What the driver is given: the URL for PostgreSQL, the file's path for SQLite.
+    target: String,
+}
+
+/// A `DATABASE_URL` that selects no backend we run on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidDatabaseUrl {
+    /// Neither `postgres://`, `postgresql://` nor `sqlite:`.
+    #[error("DATABASE_URL must start with postgres://, postgresql:// or sqlite://")]
+    UnknownScheme,
+    /// `sqlite://` without a path.
+    #[error("DATABASE_URL sqlite:// needs a file path, e.g. sqlite://workorder.db")]
+    MissingPath,
+    /// A `postgres://` URL that does not parse.
+    #[error("DATABASE_URL is not a valid PostgreSQL URL")]
+    Malformed,
+}
+
+impl DatabaseUrl {
+    /// Parses a database URL.
+    pub fn parse(raw: &str) -> Result<Self, InvalidDatabaseUrl> {
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            url::Url::parse(raw).map_err(|_| InvalidDatabaseUrl::Malformed)?;
+            return Ok(Self { backend: Backend::Postgres, target: raw.to_owned() });
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .ok_or(InvalidDatabaseUrl::UnknownScheme)?;
+        if path.is_empty() || path.starts_with(":memory:") {
+            // An in-memory database would be a different one on each pooled connection.
+            return Err(InvalidDatabaseUrl::MissingPath);
+        }
+        Ok(Self { backend: Backend::Sqlite, target: path.to_owned() })
+    }
+
+    /// The backend the URL selects.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// For SQLite, the database file.
+    pub fn sqlite_path(&self) -> Option<&str> {
+        (self.backend == Backend::Sqlite).then_some(self.target.as_str())
+    }
+
+    /// For PostgreSQL, the driver's URL, password included; do not log it.
+    pub fn postgres_url(&self) -> Option<&str> {
+        (self.backend == Backend::Postgres).then_some(self.target.as_str())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.backend {
+            Backend::Sqlite => write!(f, "sqlite://{}", self.target),
+            Backend::Postgres => match url::Url::parse(&self.target) {
+                Ok(mut url) => {
+                    if url.password().is_some() {
+                        // Cannot fail: a URL with a password has a host.
+                        let _ = url.set_password(Some("***"));
+                    }
+                    f.write_str(url.as_str())
+                }
+                Err(_) => f.write_str("postgres://<unparsable>"),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// Where.
+    pub url: DatabaseUrl,
+    /// The most connections this process holds.
+    pub pool_size: u32,
+    /// How long a request waits for a connection (or to open one) before it is answered 503.
+    pub connect_timeout: Duration,
+}
+
+impl DatabaseConfig {
+    /// Defaults for a URL: 16 connections, 2 s to get one.
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url, pool_size: 16, connect_timeout: Duration::from_secs(2) }
+    }
+}
+
+/// A pooled connection to either backend.
+pub(crate) enum Conn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl Conn {
+    pub(crate) fn store(&mut self) -> &mut dyn Store {
+        match self {
+            Conn::Pg(c) => c,
+            Conn::Sqlite(c) => c,
+        }
+    }
+}
+
+/// Opens connections for r2d2, choosing the backend by the URL's scheme so that a connection
+/// error says what went wrong (diesel's derived multi-connection only says "invalid URL").
+struct Manager {
+    url: DatabaseUrl,
+    connect_timeout: Duration,
+}
+
+impl ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<Conn, ConnectError> {
+        match self.url.backend {
+            Backend::Postgres => {
+                let url = with_connect_timeout(&self.url.target, self.connect_timeout);
+                Ok(Conn::Pg(PgConnection::establish(&url)?))
+            }
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url.target)?;
+                // busy_timeout first: the others may already wait for a lock.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000;
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = FULL;
+                     PRAGMA foreign_keys = ON;",
+                )?;
+                Ok(Conn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectError> {
+        Ok(conn.store().ping()?)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        match conn {
+            Conn::Pg(c) => c.is_broken(),
+            Conn::Sqlite(c) => c.is_broken(),
+        }
+    }
+}
+
+/// libpq waits for an unreachable host as long as the OS does; bound it by our timeout.
+fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    // libpq's smallest effective value is 2 s.
+    let secs = timeout.as_secs().max(2);
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={secs}")
+}
+
+/// Why a connection could not be opened or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The driver refused or could not reach the database.
+    #[error(transparent)]
+    Connection(#[from] ConnectionError),
+    /// A set-up statement failed.
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Failures of the operations that are not on a request's path: start-up, migrations, the
+/// admin CLI. Each prints as one line an operator can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum InfraError {
+    /// No connection could be opened.
+    #[error("cannot connect to the database at {url}: {source}")]
+    Connect {
+        /// Where (without the password).
+        url: String,
+        /// Why.
+        #[source]
+        source: r2d2::PoolError,
+    },
+    /// Migrating failed.
+    #[error("migrating the database failed: {0}")]
+    Migration(#[source] workorder_domain::BoxError),
+    /// A statement failed.
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// No connection within the timeout.
+    #[error("no database connection available: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    /// No key could be made.
+    #[error(transparent)]
+    Random(#[from] crate::api_keys::RandomSourceFailed),
+    /// The thing named does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The thing to create already exists.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// The request names more than one thing.
+    #[error("{0}")]
+    Ambiguous(String),
+}
+
+/// The database: a pool of connections to one backend.
+#[derive(Clone)]
+pub struct Database {
+    pool: r2d2::Pool<Manager>,
+    url: DatabaseUrl,
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database").field("url", &self.url).field("state", &self.pool.state()).finish()
+    }
+}
+
+/// The pool's occupancy, for metrics and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open.
+    pub connections: u32,
+    /// Of which idle.
+    pub idle: u32,
+    /// The most it may open.
+    pub max_size: u32,
+}
+
+impl Database {
+    /// Opens the pool and one connection, failing fast (within the connect timeout) if the
+    /// database cannot be reached.
+    pub fn connect(config: &DatabaseConfig) -> Result<Self, InfraError> {
+        let manager = Manager { url: config.url.clone(), connect_timeout: config.connect_timeout };
+        let pool = r2d2::Pool::builder()
+            .max_size(config.pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(config.connect_timeout)
+            // A checkout test costs a round trip per request; broken connections are found by
+            // `has_broken` and by the failing query instead.
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(|source| InfraError::Connect { url: config.url.to_string(), source })?;
+        Ok(Self { pool, url: config.url.clone() })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.url.backend
+    }
+
+    /// Where the database is, without the password.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// The pool's occupancy.
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max_size: self.pool.max_size(),
+        }
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    pub fn migrate(&self) -> Result<Vec<String>, InfraError> {
+        let mut conn = self.pool.get()?;
+        // Several servers may start at once on one PostgreSQL: one migrates, the others wait
+        // for it and then find nothing to do.
+        if let Conn::Pg(pg) = &mut *conn {
+            diesel::sql_query("SELECT pg_advisory_lock(7262001)").execute(pg)?;
+        }
+        let applied = conn.store().migrate().map_err(InfraError::Migration);
+        if let Conn::Pg(pg) = &mut *conn {
+            diesel::sql_query("SELECT pg_advisory_unlock(7262001)").execute(pg)?;
+        }
+        applied
+    }
+
+    /// The newest applied migration, if any.
+    pub fn schema_version(&self) -> Result<Option<String>, InfraError> {
+        let mut conn = self.pool.get()?;
+        conn.store().schema_version().map_err(InfraError::Migration)
+    }
+
+    /// Runs `work` on a pooled connection, on the current thread. For the CLI and start-up.
+    pub(crate) fn blocking<R>(
+        &self,
+        work: impl FnOnce(&mut dyn Store) -> Result<R, InfraError>,
+    ) -> Result<R, InfraError> {
+        let mut conn = self.pool.get()?;
+        work(conn.store())
+    }
+
+    /// Runs `work` on a pooled connection on tokio's blocking threads, so async workers never
+    /// wait on the database. Waiting for a connection past the timeout is
+    /// [`Error::Unavailable`].
+    pub(crate) async fn run<R, F>(&self, work: F) -> Result<R, Error>
+    where
+        F: FnOnce(&mut dyn Store) -> Result<R, Error> + Send + 'static,
+        R: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(Error::unavailable)?;
+            work(conn.store())
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+}
+
+/// Maps a diesel error to the domain's: the database being unreachable (or SQLite's lock held
+/// past the busy timeout) is [`Error::Unavailable`], anything else [`Error::Internal`].
+pub(crate) fn to_domain(error: diesel::result::Error) -> Error {
+    if is_unavailable(&error) { Error::unavailable(error) } else { Error::internal(error) }
+}
+
+fn is_unavailable(error: &diesel::result::Error) -> bool {
+    use diesel::result::Error as E;
+    match error {
+        E::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+            true
+        }
+        E::DatabaseError(_, info) => {
+            let message = info.message();
+            [
+                "database is locked",
+                "database table is locked",
+                "terminating connection",
+                "server closed the connection",
+                "no connection to the server",
+                "connection to server",
+                "the database system is shutting down",
+                "the database system is starting up",
+                "could not connect",
+            ]
+            .iter()
+            .any(|needle| message.contains(needle))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_select_the_backend_by_scheme() {
+        let pg = DatabaseUrl::parse("postgres://u:secret@db:5432/wo").unwrap();
+        assert_eq!(pg.backend(), Backend::Postgres);
+        assert_eq!(DatabaseUrl::parse("postgresql://db/wo").unwrap().backend(), Backend::Postgres);
+        let file = DatabaseUrl::parse("sqlite://workorder.db").unwrap();
+        assert_eq!((file.backend(), file.sqlite_path()), (Backend::Sqlite, Some("workorder.db")));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/wo.db").unwrap().sqlite_path(),
+            Some("/var/lib/wo.db")
+        );
+        assert_eq!(DatabaseUrl::parse("sqlite:wo.db").unwrap().sqlite_path(), Some("wo.db"));
+    }
+
+    #[test]
+    fn bad_urls_are_refused_with_a_reason() {
+        assert_eq!(DatabaseUrl::parse("mysql://db/wo"), Err(InvalidDatabaseUrl::UnknownScheme));
+        assert_eq!(DatabaseUrl::parse("workorder.db"), Err(InvalidDatabaseUrl::UnknownScheme));
+        assert_eq!(DatabaseUrl::parse("sqlite://"), Err(InvalidDatabaseUrl::MissingPath));
+        assert_eq!(DatabaseUrl::parse("sqlite::memory:"), Err(InvalidDatabaseUrl::MissingPath));
+        assert_eq!(DatabaseUrl::parse("postgres://u:p@[bad/wo"), Err(InvalidDatabaseUrl::Malformed));
+    }
+
+    #[test]
+    fn a_url_never_shows_its_password() {
+        let url = DatabaseUrl::parse("postgres://app:hunter2@db:5432/wo").unwrap();
+        assert_eq!(url.to_string(), "postgres://app:***@db:5432/wo");
+        assert!(!format!("{url:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_connect_timeout_is_added_unless_given() {
+        assert_eq!(
+            with_connect_timeout("postgres://db/wo", Duration::from_secs(3)),
+            "postgres://db/wo?connect_timeout=3"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://db/wo?sslmode=require", Duration::from_millis(500)),
+            "postgres://db/wo?sslmode=require&connect_timeout=2"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://db/wo?connect_timeout=9", Duration::from_secs(1)),
+            "postgres://db/wo?connect_timeout=9"
+        );
+    }
+}

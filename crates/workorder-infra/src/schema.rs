@@ -1,0 +1,39 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    api_keys (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        label -> Text,
+        secret_hash -> Bytea,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    photos (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        work_order_id -> Text,
+        object_key -> Text,
+        cdn_url -> Text,
+        taken_at -> Timestamp,
+        step -> Nullable<Text>,
+        created_at -> Timestamp,
+        api_key_id -> Text,
+    }
+}
+
+diesel::table! {
+    work_orders (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        status -> Text,
+        title -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(api_keys, photos, work_orders,);

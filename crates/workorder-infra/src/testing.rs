@@ -1,0 +1,108 @@
+//! Databases for tests: a fresh SQLite file, or a fresh PostgreSQL database on the server
+//! named by `WORKORDER_TEST_POSTGRES_URL`; each is dropped when the test ends, so tests run in
+//! parallel. Enabled by the `testing` feature.
+
+use std::path::PathBuf;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use ulid::Ulid;
+
+use crate::database::DatabaseUrl;
+
+/// The variable naming the PostgreSQL server tests may create databases on.
+pub const POSTGRES_URL_VARIABLE: &str = "WORKORDER_TEST_POSTGRES_URL";
+
+/// A database that exists for one test.
+#[derive(Debug)]
+pub struct TestDatabase {
+    url: DatabaseUrl,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    Directory(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+/// Databases older than this are leftovers of killed test runs and are swept.
+const LEFTOVER_AGE_MS: u64 = 60 * 60 * 1000;
+
+impl TestDatabase {
+    /// A new, empty SQLite file in a temporary directory.
+    pub fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join(format!("workorder-test-{}", Ulid::generate()));
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        let path = dir.join("test.db");
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).expect("a sqlite URL");
+        Self { url, cleanup: Cleanup::Directory(dir) }
+    }
+
+    /// A new, empty PostgreSQL database, or `None` (said loudly on stderr) when
+    /// `WORKORDER_TEST_POSTGRES_URL` is unset. CI always sets it.
+    pub fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var(POSTGRES_URL_VARIABLE) else {
+            eprintln!(
+                "SKIPPED: {POSTGRES_URL_VARIABLE} is not set, so this PostgreSQL test did not run \
+                 (e.g. {POSTGRES_URL_VARIABLE}=postgres://postgres@127.0.0.1:5432/postgres)"
+            );
+            return None;
+        };
+        let mut admin = PgConnection::establish(&admin_url)
+            .unwrap_or_else(|e| panic!("{POSTGRES_URL_VARIABLE} names a server we cannot reach: {e}"));
+        sweep_leftovers(&mut admin);
+        let name = format!("wo_test_{}", Ulid::generate().to_string().to_lowercase());
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create a test database");
+        let mut url = url::Url::parse(&admin_url).expect("a PostgreSQL URL");
+        url.set_path(&name);
+        let url = DatabaseUrl::parse(url.as_str()).expect("a PostgreSQL URL");
+        Some(Self { url, cleanup: Cleanup::Postgres { admin_url, name } })
+    }
+
+    /// Where it is.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+}
+
+fn sweep_leftovers(admin: &mut PgConnection) {
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let Ok(names) = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'wo_test_%'")
+        .load::<Name>(admin)
+    else {
+        return;
+    };
+    let now = Ulid::generate().timestamp_ms();
+    for Name { datname } in names {
+        let stale = datname
+            .strip_prefix("wo_test_")
+            .and_then(|id| Ulid::from_string(id).ok())
+            .is_some_and(|id| now.saturating_sub(id.timestamp_ms()) > LEFTOVER_AGE_MS);
+        if stale {
+            let _ =
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)")).execute(admin);
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Directory(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin);
+                }
+            }
+        }
+    }
+}

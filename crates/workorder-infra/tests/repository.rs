@@ -1,0 +1,322 @@
+//! One suite for the diesel adapters, run against a real SQLite file and a real PostgreSQL
+//! database (fresh for each test, dropped afterwards).
+
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use workorder_domain::{
+    ApiKeySecret, ApiKeyVerifier, AttachPhoto, AttachPhotoOutcome, AttachPolicy, Disposition, Error,
+    PhotoFields, Principal, SystemClock, TenantId, UlidPhotoIds, WorkOrderId, WorkOrderRepo, WorkOrderStatus,
+};
+use workorder_infra::testing::TestDatabase;
+use workorder_infra::{
+    Backend, Database, DatabaseConfig, DieselApiKeyVerifier, DieselWorkOrderRepo, InfraError, KeyCacheTtl,
+};
+
+struct Fixture {
+    test_db: TestDatabase,
+    db: Database,
+    service: AttachPhoto,
+    verifier: DieselApiKeyVerifier,
+    acme: Principal,
+    acme_key: ApiKeySecret,
+    wo: WorkOrderId,
+}
+
+fn fixture(test_db: TestDatabase) -> Fixture {
+    let db = Database::connect(&DatabaseConfig::new(test_db.url().clone())).unwrap();
+    db.migrate().unwrap();
+    let acme_tenant = TenantId::parse("acme").unwrap();
+    let key = db.create_api_key(acme_tenant.clone(), "tablet 7").unwrap();
+    let acme = Principal::new(acme_tenant.clone(), key.id);
+    let wo = db.create_work_order(&acme_tenant, None, WorkOrderStatus::InProgress, Some("Boiler")).unwrap();
+    let repo = Arc::new(DieselWorkOrderRepo::new(db.clone()));
+    let service =
+        AttachPhoto::new(repo, Arc::new(SystemClock), Arc::new(UlidPhotoIds), AttachPolicy::default());
+    let verifier = DieselApiKeyVerifier::new(db.clone(), KeyCacheTtl::new(Duration::ZERO).unwrap());
+    Fixture { test_db, db, service, verifier, acme, acme_key: key.secret, wo }
+}
+
+fn fields(key: &str) -> PhotoFields<'_> {
+    PhotoFields {
+        minio_object_key: Some(key),
+        cdn_url: Some("https://cdn.example.com/p.jpg"),
+        taken_at: Some("2026-04-15T11:00:00.123456+02:00"),
+        step: Some("before"),
+    }
+}
+
+impl Fixture {
+    async fn attach(
+        &self,
+        principal: &Principal,
+        wo: WorkOrderId,
+        f: PhotoFields<'_>,
+    ) -> Result<AttachPhotoOutcome, Error> {
+        let command = self.service.command(&wo.to_string(), f)?;
+        self.service.attach(principal, command).await
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let query = diesel::sql_query(sql);
+        let url = self.test_db.url();
+        let rows: Vec<Count> = match url.backend() {
+            Backend::Postgres => {
+                query.load(&mut PgConnection::establish(url.postgres_url().unwrap()).unwrap())
+            }
+            Backend::Sqlite => {
+                query.load(&mut SqliteConnection::establish(url.sqlite_path().unwrap()).unwrap())
+            }
+        }
+        .unwrap();
+        rows[0].n
+    }
+
+    fn photo_rows(&self) -> i64 {
+        self.count("SELECT COUNT(*) AS n FROM photos")
+    }
+}
+
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test(super::fixture(workorder_infra::testing::TestDatabase::sqlite())).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let Some(db) = workorder_infra::testing::TestDatabase::postgres() else { return };
+                    super::$test(super::fixture(db)).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    migrations_report_their_version_and_apply_once,
+    a_photo_is_created_then_a_retry_finds_it_with_the_same_id,
+    the_same_key_with_other_data_is_a_conflict,
+    closed_and_cancelled_work_orders_refuse_photos_but_answer_retries,
+    another_tenants_work_order_is_not_found,
+    racing_identical_attaches_record_one_row_and_share_its_id,
+    racing_distinct_keys_all_succeed,
+    a_valid_key_is_verified_and_others_are_refused,
+    a_revoked_key_is_refused_once_the_cache_expires,
+    keys_are_stored_only_as_a_hash,
+    work_order_admin_reports_duplicates_unknowns_and_ambiguity,
+    ping_answers_when_the_database_does,
+);
+
+async fn migrations_report_their_version_and_apply_once(f: Fixture) {
+    assert_eq!(f.db.schema_version().unwrap().as_deref(), Some("20261127000000"));
+    assert!(f.db.migrate().unwrap().is_empty());
+}
+
+async fn a_photo_is_created_then_a_retry_finds_it_with_the_same_id(f: Fixture) {
+    let first = f.attach(&f.acme, f.wo, fields("a.jpg")).await.unwrap();
+    assert_eq!((first.disposition, first.status), (Disposition::Created, WorkOrderStatus::InProgress));
+    // The same instant in another offset, the same step with other spaces: the same photo.
+    let mut again = fields("a.jpg");
+    again.taken_at = Some("2026-04-15T09:00:00.123456Z");
+    again.step = Some(" before ");
+    let second = f.attach(&f.acme, f.wo, again).await.unwrap();
+    assert_eq!((second.disposition, second.photo_id), (Disposition::AlreadyAttached, first.photo_id));
+    assert_eq!(f.photo_rows(), 1);
+    let attached_by = f.count(&format!(
+        "SELECT COUNT(*) AS n FROM photos WHERE api_key_id = '{}' AND id = '{}' AND tenant_id = 'acme'",
+        f.acme.key_id(),
+        first.photo_id
+    ));
+    assert_eq!(attached_by, 1);
+}
+
+async fn the_same_key_with_other_data_is_a_conflict(f: Fixture) {
+    f.attach(&f.acme, f.wo, fields("a.jpg")).await.unwrap();
+    for change in [
+        (|p: &mut PhotoFields<'static>| p.cdn_url = Some("https://cdn.example.com/q.jpg"))
+            as fn(&mut PhotoFields<'static>),
+        |p| p.taken_at = Some("2026-04-15T11:00:00.123457+02:00"),
+        |p| p.step = None,
+    ] {
+        let mut other = fields("a.jpg");
+        change(&mut other);
+        assert!(matches!(f.attach(&f.acme, f.wo, other).await, Err(Error::PhotoConflict)));
+    }
+    assert_eq!(f.photo_rows(), 1);
+}
+
+async fn closed_and_cancelled_work_orders_refuse_photos_but_answer_retries(f: Fixture) {
+    let first = f.attach(&f.acme, f.wo, fields("a.jpg")).await.unwrap();
+    for status in [WorkOrderStatus::Closed, WorkOrderStatus::Cancelled] {
+        f.db.set_work_order_status(f.wo, status, None).unwrap();
+        assert!(
+            matches!(f.attach(&f.acme, f.wo, fields("b.jpg")).await, Err(Error::WorkOrderClosed(s)) if s == status)
+        );
+        let retry = f.attach(&f.acme, f.wo, fields("a.jpg")).await.unwrap();
+        assert_eq!((retry.photo_id, retry.status), (first.photo_id, status));
+    }
+    f.db.set_work_order_status(f.wo, WorkOrderStatus::Completed, None).unwrap();
+    let late = f.attach(&f.acme, f.wo, fields("b.jpg")).await.unwrap();
+    assert_eq!((late.disposition, late.status), (Disposition::Created, WorkOrderStatus::Completed));
+    assert_eq!(f.photo_rows(), 2);
+}
+
+async fn another_tenants_work_order_is_not_found(f: Fixture) {
+    let globex = TenantId::parse("globex").unwrap();
+    let globex_key = f.db.create_api_key(globex.clone(), "").unwrap();
+    let globex_principal = Principal::new(globex.clone(), globex_key.id);
+    let foreign = f.attach(&globex_principal, f.wo, fields("a.jpg")).await.unwrap_err();
+    let missing = f
+        .attach(&f.acme, WorkOrderId::parse("00000000-0000-4000-8000-000000000000").unwrap(), fields("a.jpg"))
+        .await
+        .unwrap_err();
+    assert!(matches!(foreign, Error::WorkOrderNotFound));
+    assert!(matches!(missing, Error::WorkOrderNotFound));
+    // The same id may exist in two tenants; each sees only its own.
+    f.db.create_work_order(&globex, Some(f.wo), WorkOrderStatus::Closed, None).unwrap();
+    assert!(matches!(
+        f.attach(&globex_principal, f.wo, fields("a.jpg")).await,
+        Err(Error::WorkOrderClosed(_))
+    ));
+    assert_eq!(f.attach(&f.acme, f.wo, fields("a.jpg")).await.unwrap().disposition, Disposition::Created);
+}
+
+async fn racing_identical_attaches_record_one_row_and_share_its_id(f: Fixture) {
+    let f = Arc::new(f);
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let f = f.clone();
+            tokio::spawn(async move { f.attach(&f.acme, f.wo, fields("race.jpg")).await.unwrap() })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let created = outcomes.iter().filter(|o| o.disposition == Disposition::Created).count();
+    assert_eq!(created, 1);
+    assert!(outcomes.iter().all(|o| o.photo_id == outcomes[0].photo_id));
+    assert_eq!(f.photo_rows(), 1);
+}
+
+async fn racing_distinct_keys_all_succeed(f: Fixture) {
+    let f = Arc::new(f);
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let f = f.clone();
+            tokio::spawn(async move { f.attach(&f.acme, f.wo, fields(&format!("k{i}.jpg"))).await.unwrap() })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().disposition, Disposition::Created);
+    }
+    assert_eq!(f.photo_rows(), 32);
+}
+
+async fn a_valid_key_is_verified_and_others_are_refused(f: Fixture) {
+    assert_eq!(f.verifier.verify(&f.acme_key).await.unwrap(), f.acme);
+    let exposed = f.acme_key.expose();
+    let wrong_secret =
+        format!("{}{}", &exposed[..exposed.len() - 1], if exposed.ends_with('0') { '1' } else { '0' });
+    let other_tenant = exposed.replacen("wok_acme_", "wok_globex_", 1);
+    for bad in [wrong_secret, other_tenant, "wok_acme_nothing".to_owned(), "x".to_owned()] {
+        let result = f.verifier.verify(&ApiKeySecret::new(bad).unwrap()).await;
+        assert!(matches!(result, Err(Error::Unauthenticated)));
+    }
+}
+
+async fn a_revoked_key_is_refused_once_the_cache_expires(f: Fixture) {
+    let cached =
+        DieselApiKeyVerifier::new(f.db.clone(), KeyCacheTtl::new(Duration::from_millis(300)).unwrap());
+    assert!(cached.verify(&f.acme_key).await.is_ok());
+    f.db.revoke_api_key(f.acme.key_id()).unwrap();
+    // Without a cache, at once.
+    assert!(matches!(f.verifier.verify(&f.acme_key).await, Err(Error::Unauthenticated)));
+    // With one, within its TTL.
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert!(matches!(cached.verify(&f.acme_key).await, Err(Error::Unauthenticated)));
+    let listed = f.db.list_api_keys(Some(f.acme.tenant())).unwrap();
+    assert!(listed[0].revoked_at.is_some());
+    // Revoking again is harmless; an unknown key is reported.
+    f.db.revoke_api_key(f.acme.key_id()).unwrap();
+    let unknown = workorder_domain::ApiKeyId::new(ulid::Ulid::generate());
+    assert!(matches!(f.db.revoke_api_key(unknown), Err(InfraError::NotFound(_))));
+}
+
+async fn keys_are_stored_only_as_a_hash(f: Fixture) {
+    let secret = f.acme_key.expose();
+    let digest: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let hex_of_hash = match f.test_db.url().backend() {
+        Backend::Postgres => "encode(secret_hash, 'hex')",
+        Backend::Sqlite => "lower(hex(secret_hash))",
+    };
+    let stored_as_hash =
+        f.count(&format!("SELECT COUNT(*) AS n FROM api_keys WHERE {hex_of_hash} = '{digest}'"));
+    assert_eq!(stored_as_hash, 1);
+    let secret_part = secret.rsplit('_').next().unwrap();
+    let leaked = f.count(&format!(
+        "SELECT COUNT(*) AS n FROM api_keys WHERE label LIKE '%{secret_part}%' OR id LIKE '%{secret_part}%'"
+    ));
+    assert_eq!(leaked, 0);
+    let listed = format!("{:?}", f.db.list_api_keys(None).unwrap());
+    assert!(!listed.contains(secret_part));
+}
+
+async fn work_order_admin_reports_duplicates_unknowns_and_ambiguity(f: Fixture) {
+    let acme = f.acme.tenant().clone();
+    assert!(matches!(
+        f.db.create_work_order(&acme, Some(f.wo), WorkOrderStatus::Planned, None),
+        Err(InfraError::AlreadyExists(_))
+    ));
+    let unknown = WorkOrderId::parse("00000000-0000-4000-8000-000000000001").unwrap();
+    assert!(matches!(
+        f.db.set_work_order_status(unknown, WorkOrderStatus::Closed, None),
+        Err(InfraError::NotFound(_))
+    ));
+    let globex = TenantId::parse("globex").unwrap();
+    f.db.create_work_order(&globex, Some(f.wo), WorkOrderStatus::Planned, None).unwrap();
+    assert!(matches!(
+        f.db.set_work_order_status(f.wo, WorkOrderStatus::Closed, None),
+        Err(InfraError::Ambiguous(_))
+    ));
+    f.db.set_work_order_status(f.wo, WorkOrderStatus::Closed, Some(&globex)).unwrap();
+    let closed = f.count(&format!("SELECT COUNT(*) AS n FROM work_orders WHERE status = 'CLOSED' AND tenant_id = 'globex' AND id = '{}'", f.wo));
+    assert_eq!(closed, 1);
+}
+
+async fn ping_answers_when_the_database_does(f: Fixture) {
+    let repo = DieselWorkOrderRepo::new(f.db.clone());
+    assert!(repo.ping().await.is_ok());
+}
+
+#[test]
+fn an_unreachable_postgres_fails_fast_with_a_clear_error() {
+    let url = workorder_infra::DatabaseUrl::parse("postgres://nobody:secret@127.0.0.1:1/none").unwrap();
+    let config = DatabaseConfig { connect_timeout: Duration::from_millis(500), ..DatabaseConfig::new(url) };
+    let started = std::time::Instant::now();
+    let error = Database::connect(&config).unwrap_err().to_string();
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        error.starts_with("cannot connect to the database at postgres://nobody:***@127.0.0.1:1/none"),
+        "{error}"
+    );
+    assert!(!error.contains("secret"));
+}
