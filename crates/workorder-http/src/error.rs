@@ -1,0 +1,186 @@
+//! The error body: one shape for every non-2xx answer, whatever produced it.
+//!
+//! A handler's error becomes a response carrying an [`ErrorPayload`] extension; the edge
+//! middleware ([`crate::edge`]) writes the body, adding the trace id, and gives answers that
+//! actix made itself (unknown route, wrong method, timeouts) their payload by status.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use workorder_domain::{Error, ErrorKind, Field, FieldError, Origin};
+
+/// What an error answer says, before the trace id is known.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorPayload {
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: &'static str,
+    pub(crate) origin: Option<Origin>,
+    pub(crate) details: Vec<FieldError>,
+    /// The cause chain of a server fault, for the log only.
+    pub(crate) log_detail: Option<String>,
+}
+
+/// Seconds a client should wait before retrying after a 503.
+pub(crate) const RETRY_AFTER_SECS: &str = "2";
+
+impl ErrorPayload {
+    fn transport(status: StatusCode, code: &'static str, message: &'static str) -> Self {
+        Self { status, code, message, origin: None, details: Vec::new(), log_detail: None }
+    }
+
+    /// The payload of an answer actix made without one of ours, by its status.
+    pub(crate) fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => ApiError::RouteNotFound.payload(),
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed.payload(),
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge.payload(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType.payload(),
+            StatusCode::REQUEST_TIMEOUT => {
+                Self::transport(status, "REQUEST_TIMEOUT", "Délai de réception de la requête dépassé")
+            }
+            StatusCode::SERVICE_UNAVAILABLE => Self::transport(
+                status,
+                "SERVICE_UNAVAILABLE",
+                "Service momentanément indisponible, réessayez plus tard",
+            ),
+            s if s.is_client_error() => Self::transport(s, "BAD_REQUEST", "Requête invalide"),
+            _ => Self::transport(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Erreur interne"),
+        }
+    }
+
+    /// The body, with the trace id.
+    pub(crate) fn body<'a>(&'a self, trace_id: &'a str) -> ErrorBody<'a> {
+        ErrorBody {
+            code: self.code,
+            message: self.message,
+            status: self.status.as_u16(),
+            trace_id,
+            origin: self.origin.map(|o| OriginBody { bounded_context: o.bounded_context, module: o.module }),
+            details: self.details.iter().map(|d| DetailBody { field: d.field().as_str(), message: d.message() }).collect(),
+        }
+    }
+}
+
+/// The contract's error body.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ErrorBody<'a> {
+    code: &'static str,
+    message: &'static str,
+    status: u16,
+    trace_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<OriginBody>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    details: Vec<DetailBody<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OriginBody {
+    bounded_context: &'static str,
+    module: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct DetailBody<'a> {
+    field: &'static str,
+    message: &'a str,
+}
+
+/// Everything a route can answer with instead of success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The domain said no, or failed.
+    #[error(transparent)]
+    Domain(#[from] Error),
+    /// The body is over the limit.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// The body is not declared as JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// No route matches the path.
+    #[error("no such route")]
+    RouteNotFound,
+    /// The route exists, not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+}
+
+impl ApiError {
+    /// A malformed body, as the domain's invalid-photo error on the field `body`.
+    pub(crate) fn invalid_body(message: impl Into<String>) -> Self {
+        ApiError::Domain(Error::InvalidPhoto(vec![FieldError::new(Field::Body, message)]))
+    }
+
+    pub(crate) fn payload(&self) -> ErrorPayload {
+        match self {
+            ApiError::Domain(error) => ErrorPayload {
+                status: status_of(error.kind()),
+                code: error.code(),
+                message: error.message(),
+                origin: error.origin(),
+                details: error.field_errors().to_vec(),
+                log_detail: matches!(error.kind(), ErrorKind::Unavailable | ErrorKind::Internal)
+                    .then(|| cause_chain(error)),
+            },
+            ApiError::PayloadTooLarge => ErrorPayload::transport(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "Corps de requête trop volumineux (16 Kio au plus)",
+            ),
+            ApiError::UnsupportedMediaType => ErrorPayload::transport(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "Le corps doit être du JSON (Content-Type: application/json)",
+            ),
+            ApiError::RouteNotFound => {
+                ErrorPayload::transport(StatusCode::NOT_FOUND, "ROUTE_NOT_FOUND", "Route introuvable")
+            }
+            ApiError::MethodNotAllowed => ErrorPayload::transport(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "Méthode non autorisée sur cette route",
+            ),
+        }
+    }
+}
+
+/// The one mapping from the domain's kinds to HTTP statuses. No `_` arm: a new kind does not
+/// compile until it is mapped.
+fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.payload().status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let payload = self.payload();
+        let mut response = HttpResponse::build(payload.status).finish();
+        response.extensions_mut().insert(payload);
+        response
+    }
+}

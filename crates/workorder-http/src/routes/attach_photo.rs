@@ -1,0 +1,169 @@
+//! `POST /v1/work-orders/{id}/photos`: attach a photo to a work order.
+//!
+//! Checks run in the contract's order: the key (401), the path (400), the media type (415),
+//! the size (413), the body (400), then the domain (404, 409).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use workorder_domain::{
+    ApiKeySecret, Disposition, Error, Field, FieldError, PhotoFields, Principal, WorkOrderId,
+};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The largest body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The body as sent: each field kept as raw JSON so every bad field can be reported, not only
+/// the first. Unknown fields are ignored; a duplicated field is refused.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AttachPhotoBody {
+    minio_object_key: Option<Value>,
+    cdn_url: Option<Value>,
+    taken_at: Option<Value>,
+    step: Option<Value>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Attached {
+    work_order_id: String,
+    status: &'static str,
+    photo_id: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Data<T> {
+    data: T,
+}
+
+pub(crate) async fn attach_photo(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    super::guarded(attach(req, payload, state)).await
+}
+
+async fn attach(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let principal = authenticate(&req, &state).await?;
+    let raw_id = req.match_info().get("id").unwrap_or_default();
+    WorkOrderId::parse(raw_id).map_err(|_| Error::InvalidWorkOrderId)?;
+    require_json(&req)?;
+    let bytes = read_body(&req, payload).await?;
+    let body: AttachPhotoBody = serde_json::from_slice(&bytes).map_err(describe_json_error)?;
+
+    let mut errors = Vec::new();
+    let fields = PhotoFields {
+        minio_object_key: string_field(&mut errors, Field::MinioObjectKey, body.minio_object_key.as_ref()),
+        cdn_url: string_field(&mut errors, Field::CdnUrl, body.cdn_url.as_ref()),
+        taken_at: string_field(&mut errors, Field::TakenAt, body.taken_at.as_ref()),
+        step: string_field(&mut errors, Field::Step, body.step.as_ref()),
+    };
+    let command = match state.attach.command(raw_id, fields) {
+        Ok(command) if errors.is_empty() => command,
+        Ok(_) => return Err(Error::InvalidPhoto(errors).into()),
+        Err(Error::InvalidPhoto(mut more)) => {
+            // A field of the wrong type reached the domain as absent: keep only our message.
+            more.retain(|e| !errors.iter().any(|t| t.field() == e.field()));
+            errors.extend(more);
+            errors.sort_by_key(FieldError::field);
+            return Err(Error::InvalidPhoto(errors).into());
+        }
+        Err(other) => return Err(other.into()),
+    };
+
+    let outcome = state.attach.attach(&principal, command).await?;
+    let status = match outcome.disposition {
+        Disposition::Created => StatusCode::CREATED,
+        Disposition::AlreadyAttached => StatusCode::OK,
+    };
+    let location = format!("/v1/work-orders/{}/photos/{}", outcome.work_order_id, outcome.photo_id);
+    Ok(HttpResponse::build(status).insert_header((header::LOCATION, location)).json(Data {
+        data: Attached {
+            work_order_id: outcome.work_order_id.to_string(),
+            status: outcome.status.as_str(),
+            photo_id: outcome.photo_id.to_string(),
+        },
+    }))
+}
+
+/// The caller's principal, from exactly one non-empty `X-API-Key`.
+async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Principal, ApiError> {
+    let mut values = req.headers().get_all("x-api-key");
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(Error::Unauthenticated.into());
+    };
+    let secret = value
+        .to_str()
+        .ok()
+        .and_then(|v| ApiKeySecret::new(v).ok())
+        .ok_or(Error::Unauthenticated)?;
+    Ok(state.verifier.verify(&secret).await?)
+}
+
+/// `application/json`, with parameters; a charset, if given, must be UTF-8.
+fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    let mime = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .ok_or(ApiError::UnsupportedMediaType)?;
+    let charset_ok = mime.get_param(mime::CHARSET).is_none_or(|c| c == mime::UTF_8);
+    if mime.type_() == mime::APPLICATION && mime.subtype() == mime::JSON && mime.suffix().is_none() && charset_ok {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType)
+    }
+}
+
+/// The body, refused as soon as it is known to pass the limit.
+async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::invalid_body("corps de requête incomplet ou mal encodé"))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn describe_json_error(error: serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    let message = match error.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            format!("JSON invalide ou tronqué (ligne {}, colonne {})", error.line(), error.column())
+        }
+        Category::Data => "le corps doit être un objet JSON, sans champ en double".to_owned(),
+    };
+    ApiError::invalid_body(message)
+}
+
+/// The field as a string; `null` counts as absent. Any other type is a field error.
+fn string_field<'a>(errors: &mut Vec<FieldError>, field: Field, value: Option<&'a Value>) -> Option<&'a str> {
+    match value {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => {
+            errors.push(FieldError::new(field, "doit être une chaîne de caractères"));
+            None
+        }
+    }
+}
