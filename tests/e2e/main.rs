@@ -1,1 +1,245 @@
-//! End-to-end tests of the workorder-http binary (the service issue).
+//! End-to-end tests of the `workorder-http` binary: the CLI, the server, restarts, races,
+//! revocation, shutdown and configuration errors, on a temporary SQLite file and on a fresh
+//! PostgreSQL database (when `WORKORDER_TEST_POSTGRES_URL` is set; CI always sets it).
+
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+mod support;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use support::{Env, attach, photo, read_response, request};
+
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test(super::support::Env::new(workorder_infra::testing::TestDatabase::sqlite()));
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $test() {
+                    let Some(db) = workorder_infra::testing::TestDatabase::postgres() else { return };
+                    super::$test(super::support::Env::new(db));
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    a_key_and_a_work_order_from_the_cli_reach_201_and_retries_survive_a_restart,
+    thirty_two_identical_posts_give_one_201_and_thirty_one_200,
+    a_revoked_key_is_refused_within_the_cache_ttl,
+    sigterm_lets_an_in_flight_request_finish,
+    the_start_up_line_names_address_backend_and_schema_and_no_log_carries_a_key,
+    the_cli_shows_a_key_once_and_never_lists_it,
+);
+
+fn setup(env: &Env) -> (String, String) {
+    let key = env.cli(&["api-key", "create", "--tenant", "acme", "--label", "e2e"]);
+    let wo = env.cli(&[
+        "work-order",
+        "create",
+        "--tenant",
+        "acme",
+        "--title",
+        "Boiler",
+        "--status",
+        "IN_PROGRESS",
+    ]);
+    (key, wo)
+}
+
+fn a_key_and_a_work_order_from_the_cli_reach_201_and_retries_survive_a_restart(env: Env) {
+    let (key, wo) = setup(&env);
+    let server = env.start();
+    let mut ids = Vec::new();
+    for name in ["a.jpg", "b.jpg", "c.jpg"] {
+        let created = attach(server.addr, &key, &wo, &photo(name));
+        assert_eq!(created.status, 201, "{:?}", created.body);
+        assert!(created.header("x-trace-id").is_some());
+        assert!(
+            created
+                .header("location")
+                .is_some_and(|l| l.starts_with(&format!("/v1/work-orders/{wo}/photos/")))
+        );
+        assert_eq!(created.body["data"]["workOrderId"], wo.as_str());
+        assert_eq!(created.body["data"]["status"], "IN_PROGRESS");
+        ids.push(created.body["data"]["photoId"].as_str().unwrap().to_owned());
+    }
+    drop(server);
+
+    let server = env.start();
+    for (name, id) in ["a.jpg", "b.jpg", "c.jpg"].iter().zip(&ids) {
+        let retry = attach(server.addr, &key, &wo, &photo(name));
+        assert_eq!(retry.status, 200, "{:?}", retry.body);
+        assert_eq!(retry.body["data"]["photoId"], id.as_str());
+    }
+    env.cli(&["work-order", "set-status", &wo, "CLOSED"]);
+    let closed = attach(server.addr, &key, &wo, &photo("d.jpg"));
+    assert_eq!((closed.status, closed.body["code"].as_str()), (409, Some("WORK_ORDER_CLOSED")));
+}
+
+fn thirty_two_identical_posts_give_one_201_and_thirty_one_200(env: Env) {
+    let (key, wo) = setup(&env);
+    let server = env.start();
+    let barrier = Arc::new(Barrier::new(32));
+    let addr = server.addr;
+    let answers: Vec<_> = (0..32)
+        .map(|_| {
+            let (barrier, key, wo) = (barrier.clone(), key.clone(), wo.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                attach(addr, &key, &wo, &photo("race.jpg"))
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    let count = |status| answers.iter().filter(|a| a.status == status).count();
+    assert_eq!(
+        (count(201), count(200)),
+        (1, 31),
+        "{:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    let id = &answers[0].body["data"]["photoId"];
+    assert!(answers.iter().all(|a| &a.body["data"]["photoId"] == id));
+}
+
+fn a_revoked_key_is_refused_within_the_cache_ttl(mut env: Env) {
+    env.extra_env.push(("WORKORDER_KEY_CACHE_TTL_SECS".into(), "2".into()));
+    let (key, wo) = setup(&env);
+    let server = env.start();
+    assert_eq!(attach(server.addr, &key, &wo, &photo("a.jpg")).status, 201);
+    let key_id = key.split('_').nth(2).unwrap().to_owned();
+    env.cli(&["api-key", "revoke", &key_id]);
+    let revoked_at = Instant::now();
+    loop {
+        let answer = attach(server.addr, &key, &wo, &photo("a.jpg"));
+        if answer.status == 401 {
+            assert_eq!(answer.body["code"], "UNAUTHENTICATED");
+            break;
+        }
+        assert_eq!(answer.status, 200);
+        assert!(revoked_at.elapsed() < Duration::from_secs(30), "still accepted 30 s after revocation");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(revoked_at.elapsed() < Duration::from_secs(4), "refused after {:?}", revoked_at.elapsed());
+}
+
+fn sigterm_lets_an_in_flight_request_finish(env: Env) {
+    let (key, wo) = setup(&env);
+    let server = env.start();
+    let body = photo("in-flight.jpg");
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    let head = format!(
+        "POST /v1/work-orders/{wo}/photos HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-API-Key: {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[..10]).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = server.child.id().to_string();
+    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stream.write_all(&body.as_bytes()[10..]).unwrap();
+    let answer = read_response(stream);
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+}
+
+fn the_start_up_line_names_address_backend_and_schema_and_no_log_carries_a_key(mut env: Env) {
+    env.extra_env.push(("RUST_LOG".into(), "trace".into()));
+    let (key, wo) = setup(&env);
+    let server = env.start();
+    assert_eq!(attach(server.addr, &key, &wo, &photo("a.jpg")).status, 201);
+    assert_eq!(attach(server.addr, "wok_acme_wrong", &wo, &photo("a.jpg")).status, 401);
+    let _ = request(server.addr, "GET", &format!("/nope?api_key={key}"), &[("X-API-Key", &key)], "");
+    std::thread::sleep(Duration::from_millis(200));
+    let log = server.log();
+    let backend = if env.database_url().starts_with("postgres") { "postgresql" } else { "sqlite" };
+    let start_line = log.lines().find(|l| l.contains("listening on http://")).unwrap();
+    assert!(
+        start_line.contains(&format!("backend {backend}")) && start_line.contains("schema 20261127000000"),
+        "{start_line}"
+    );
+    let secret = key.rsplit('_').next().unwrap();
+    assert!(!log.contains(secret), "a log line carries the key");
+    assert!(!log.contains("wok_acme_wrong"), "a log line carries a presented key");
+    assert!(
+        log.lines()
+            .any(|l| l.contains(" POST /v1/work-orders/") && l.contains(" 201 ") && l.contains("trace_id="))
+    );
+}
+
+fn the_cli_shows_a_key_once_and_never_lists_it(env: Env) {
+    let output =
+        env.command().args(["api-key", "create", "--tenant", "acme", "--label", "tablet"]).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let key = stdout.trim();
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(key.starts_with("wok_acme_"));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains(key.rsplit('_').next().unwrap()));
+    let list = env.cli(&["api-key", "list"]);
+    let line = list.lines().find(|l| l.contains("tablet")).unwrap();
+    let columns: Vec<&str> = line.split('\t').collect();
+    assert_eq!((columns.len(), columns[1], columns[2], columns[4]), (5, "acme", "tablet", "-"));
+    assert!(!list.contains(key.rsplit('_').next().unwrap()));
+    env.cli(&["api-key", "revoke", columns[0]]);
+    let revoked = env.cli(&["api-key", "list", "--tenant", "acme"]);
+    assert!(!revoked.lines().next().unwrap().ends_with("\t-"));
+}
+
+fn run_expecting_failure(args: &[&str], vars: &[(&str, &str)]) -> String {
+    let mut command = std::process::Command::new(support::BIN);
+    command.env_clear().args(args);
+    for (k, v) in vars {
+        command.env(k, v);
+    }
+    let output = command.output().unwrap();
+    assert!(!output.status.success(), "{args:?} {vars:?} succeeded");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "not one line: {stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn bad_configuration_exits_non_zero_with_one_clear_line() {
+    let stderr = run_expecting_failure(&["migrate"], &[("DATABASE_URL", "mysql://db/wo")]);
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+    let stderr =
+        run_expecting_failure(&["migrate"], &[("DATABASE_URL", "postgres://app:hunter2@127.0.0.1:1/wo")]);
+    assert!(stderr.contains("cannot connect") && !stderr.contains("hunter2"), "{stderr}");
+    let stderr = run_expecting_failure(&[], &[("WORKORDER_DB_POOL_SIZE", "many")]);
+    assert!(stderr.contains("many"), "{stderr}");
+    let stderr = run_expecting_failure(&[], &[("WORKORDER_KEY_CACHE_TTL_SECS", "60")]);
+    assert!(stderr.contains("30"), "{stderr}");
+    let stderr = run_expecting_failure(&[], &[("WORKORDER_CDN_HOSTS", "https://cdn.example.com/")]);
+    assert!(stderr.contains("WORKORDER_CDN_HOSTS"), "{stderr}");
+    run_expecting_failure(&["work-order", "set-status", "not-a-uuid", "CLOSED"], &[]);
+}
+
+#[test]
+fn a_port_in_use_exits_non_zero_with_one_clear_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let db = workorder_infra::testing::TestDatabase::sqlite();
+    let url = format!("sqlite://{}", db.url().sqlite_path().unwrap());
+    let stderr = run_expecting_failure(&["serve"], &[("DATABASE_URL", &url), ("WORKORDER_BIND", &addr)]);
+    assert!(stderr.contains("cannot listen on"), "{stderr}");
+}

@@ -2,11 +2,11 @@
 
 use std::time::Instant;
 
+use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::HttpMessage;
 
 use crate::error::{ErrorPayload, RETRY_AFTER_SECS};
 
@@ -58,7 +58,12 @@ pub(crate) async fn edge(
             .cloned()
             .unwrap_or_else(|| ErrorPayload::for_status(status));
         if let Some(detail) = &payload.log_detail {
-            log::error!("trace_id={} {} {}: {detail}", trace_id.as_str(), payload.status.as_u16(), payload.code);
+            log::error!(
+                "trace_id={} {} {}: {detail}",
+                trace_id.as_str(),
+                payload.status.as_u16(),
+                payload.code
+            );
         }
         let body = serde_json::to_vec(&payload.body(trace_id.as_str())).unwrap_or_default();
         response = response.map_body(|head, _| {

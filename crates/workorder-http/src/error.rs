@@ -57,7 +57,11 @@ impl ErrorPayload {
             status: self.status.as_u16(),
             trace_id,
             origin: self.origin.map(|o| OriginBody { bounded_context: o.bounded_context, module: o.module }),
-            details: self.details.iter().map(|d| DetailBody { field: d.field().as_str(), message: d.message() }).collect(),
+            details: self
+                .details
+                .iter()
+                .map(|d| DetailBody { field: d.field().as_str(), message: d.message() })
+                .collect(),
         }
     }
 }

@@ -33,7 +33,13 @@ struct Cli {
 #[derive(Debug, Args)]
 struct DatabaseArgs {
     /// The database: sqlite://FILE (the embedded default) or postgres://USER@HOST/DB.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://workorder.db", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://workorder.db",
+        global = true,
+        hide_env_values = true
+    )]
     database_url: String,
     /// The most database connections this process holds.
     #[arg(long, env = "WORKORDER_DB_POOL_SIZE", default_value_t = 16, global = true)]
@@ -148,9 +154,7 @@ impl Settings {
         };
         let cdn_hosts = match serve.cdn_hosts {
             None => CdnHostPolicy::Any,
-            Some(hosts) => {
-                CdnHostPolicy::only(hosts).map_err(|e| format!("WORKORDER_CDN_HOSTS: {e}"))?
-            }
+            Some(hosts) => CdnHostPolicy::only(hosts).map_err(|e| format!("WORKORDER_CDN_HOSTS: {e}"))?,
         };
         let policy = AttachPolicy {
             cdn_hosts,
@@ -192,7 +196,8 @@ fn main() -> ExitCode {
     match run(cli.command.unwrap_or(Command::Serve), settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("error: {message}");
+            // One line, whatever the driver's message looked like.
+            eprintln!("error: {}", message.split_whitespace().collect::<Vec<_>>().join(" "));
             ExitCode::FAILURE
         }
     }
@@ -223,12 +228,18 @@ fn run(command: Command, settings: Settings) -> Result<(), String> {
 fn serve(db: Database, settings: Settings, started: Instant) -> Result<(), String> {
     db.migrate().map_err(|e| e.to_string())?;
     let version = db.schema_version().map_err(|e| e.to_string())?.unwrap_or_default();
-    let listener = TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+    let listener =
+        TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
 
     let repo = Arc::new(DieselWorkOrderRepo::new(db.clone()));
     let state = AppState {
-        attach: AttachPhoto::new(repo.clone(), Arc::new(SystemClock), Arc::new(UlidPhotoIds), settings.policy),
+        attach: AttachPhoto::new(
+            repo.clone(),
+            Arc::new(SystemClock),
+            Arc::new(UlidPhotoIds),
+            settings.policy,
+        ),
         verifier: Arc::new(DieselApiKeyVerifier::new(db.clone(), settings.key_cache_ttl)),
         repo,
     };
@@ -262,8 +273,15 @@ fn api_key(db: &Database, command: ApiKeyCommand) -> Result<(), String> {
         }
         ApiKeyCommand::List { tenant } => {
             for key in db.list_api_keys(tenant.as_ref()).map_err(|e| e.to_string())? {
-                let revoked = key.revoked_at.map_or_else(|| "-".to_owned(), |at| rfc3339(at));
-                println!("{}\t{}\t{}\t{}\t{}", key.id, key.tenant, key.label, rfc3339(key.created_at), revoked);
+                let revoked = key.revoked_at.map_or_else(|| "-".to_owned(), rfc3339);
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    key.id,
+                    key.tenant,
+                    key.label,
+                    rfc3339(key.created_at),
+                    revoked
+                );
             }
         }
         ApiKeyCommand::Revoke { key_id } => {
@@ -277,7 +295,8 @@ fn api_key(db: &Database, command: ApiKeyCommand) -> Result<(), String> {
 fn work_order(db: &Database, command: WorkOrderCommand) -> Result<(), String> {
     match command {
         WorkOrderCommand::Create { tenant, id, status, title } => {
-            let id = db.create_work_order(&tenant, id, status, title.as_deref()).map_err(|e| e.to_string())?;
+            let id =
+                db.create_work_order(&tenant, id, status, title.as_deref()).map_err(|e| e.to_string())?;
             eprintln!("created work order {id} ({status}) for tenant {tenant}");
             println!("{id}");
         }

@@ -3,8 +3,8 @@
 //! Checks run in the contract's order: the key (401), the path (400), the media type (415),
 //! the size (413), the body (400), then the domain (404, 409).
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -51,7 +51,11 @@ pub(crate) async fn attach_photo(
     super::guarded(attach(req, payload, state)).await
 }
 
-async fn attach(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn attach(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let principal = authenticate(&req, &state).await?;
     let raw_id = req.match_info().get("id").unwrap_or_default();
     WorkOrderId::parse(raw_id).map_err(|_| Error::InvalidWorkOrderId)?;
@@ -100,11 +104,7 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Principal, 
     let (Some(value), None) = (values.next(), values.next()) else {
         return Err(Error::Unauthenticated.into());
     };
-    let secret = value
-        .to_str()
-        .ok()
-        .and_then(|v| ApiKeySecret::new(v).ok())
-        .ok_or(Error::Unauthenticated)?;
+    let secret = value.to_str().ok().and_then(|v| ApiKeySecret::new(v).ok()).ok_or(Error::Unauthenticated)?;
     Ok(state.verifier.verify(&secret).await?)
 }
 
@@ -117,7 +117,11 @@ fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
         .and_then(|v| v.parse::<mime::Mime>().ok())
         .ok_or(ApiError::UnsupportedMediaType)?;
     let charset_ok = mime.get_param(mime::CHARSET).is_none_or(|c| c == mime::UTF_8);
-    if mime.type_() == mime::APPLICATION && mime.subtype() == mime::JSON && mime.suffix().is_none() && charset_ok {
+    if mime.type_() == mime::APPLICATION
+        && mime.subtype() == mime::JSON
+        && mime.suffix().is_none()
+        && charset_ok
+    {
         Ok(())
     } else {
         Err(ApiError::UnsupportedMediaType)

@@ -1,0 +1,471 @@
+//! The HTTP contract, in process, over the in-memory adapters: every row of the error table,
+//! success, retry and conflict, with status, headers and the whole body.
+
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::test::{self, TestRequest};
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use workorder_domain::in_memory::{InMemoryApiKeyVerifier, InMemoryWorkOrderRepo};
+use workorder_domain::{
+    ApiKeyId, AttachPhoto, AttachPolicy, Attachment, CdnHostPolicy, Error, NewPhoto, Principal, SystemClock,
+    TenantId, UlidPhotoIds, WorkOrderId, WorkOrderRepo, WorkOrderStatus,
+};
+use workorder_http::{AppState, app};
+
+const WO: &str = "2489E9AD-2EE2-8E00-8EC9-32D5F69181C0";
+const KEY: &str = "acme-key";
+const GLOBEX_KEY: &str = "globex-key";
+
+struct World {
+    repo: Arc<InMemoryWorkOrderRepo>,
+    verifier: Arc<InMemoryApiKeyVerifier>,
+    state: AppState,
+}
+
+fn world_with(
+    repo: Arc<dyn WorkOrderRepo>,
+    in_memory: Arc<InMemoryWorkOrderRepo>,
+    policy: AttachPolicy,
+) -> World {
+    let verifier = Arc::new(InMemoryApiKeyVerifier::default());
+    let acme = TenantId::parse("acme").unwrap();
+    verifier.add_key(KEY, Principal::new(acme.clone(), ApiKeyId::new(ulid::Ulid(1))));
+    verifier.add_key(
+        GLOBEX_KEY,
+        Principal::new(TenantId::parse("globex").unwrap(), ApiKeyId::new(ulid::Ulid(2))),
+    );
+    in_memory.put_work_order(&acme, WorkOrderId::parse(WO).unwrap(), WorkOrderStatus::InProgress);
+    let state = AppState {
+        attach: AttachPhoto::new(repo.clone(), Arc::new(SystemClock), Arc::new(UlidPhotoIds), policy),
+        verifier: verifier.clone(),
+        repo,
+    };
+    World { repo: in_memory, verifier, state }
+}
+
+fn world() -> World {
+    let repo = Arc::new(InMemoryWorkOrderRepo::default());
+    world_with(repo.clone(), repo, AttachPolicy::default())
+}
+
+fn photo() -> Value {
+    json!({
+        "minioObjectKey": "acme/wo/front.jpg",
+        "cdnUrl": "https://cdn.example.com/acme/wo/front.jpg",
+        "takenAt": "2026-04-15T12:00:00Z",
+        "step": "before"
+    })
+}
+
+fn post(id: &str) -> TestRequest {
+    TestRequest::post()
+        .uri(&format!("/v1/work-orders/{id}/photos"))
+        .insert_header(("X-API-Key", KEY))
+        .insert_header(("Content-Type", "application/json"))
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: actix_web::http::header::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    /// Asserts the contract's error body, whole: its fields, and that status and trace id
+    /// agree with the answer's.
+    fn assert_error(&self, status: u16, code: &str, origin: Option<(&str, &str)>) {
+        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        assert_eq!(self.body["code"], code, "{}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert_eq!(self.body["traceId"].as_str(), self.header("x-trace-id"));
+        assert!(self.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        match origin {
+            Some((context, module)) => {
+                assert_eq!(self.body["origin"], json!({ "boundedContext": context, "module": module }))
+            }
+            None => assert!(self.body.get("origin").is_none(), "{}", self.body),
+        }
+        let keys: Vec<&str> = self.body.as_object().unwrap().keys().map(String::as_str).collect();
+        for key in keys {
+            assert!(["code", "message", "status", "traceId", "origin", "details"].contains(&key), "{key}");
+        }
+        assert_eq!(self.header("content-type"), Some("application/json"));
+        assert_eq!(self.header("cache-control"), Some("no-store"));
+    }
+
+    fn detail_fields(&self) -> Vec<&str> {
+        self.body["details"]
+            .as_array()
+            .map_or_else(Vec::new, |d| d.iter().map(|e| e["field"].as_str().unwrap()).collect())
+    }
+}
+
+async fn call(world: &World, req: TestRequest) -> Answer {
+    let service = test::init_service(app(world.state.clone())).await;
+    let response = test::call_service(&service, req.to_request()).await;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = test::read_body(response).await;
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    assert!(headers.contains_key("x-trace-id"), "every answer carries a trace id");
+    assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
+    assert!(!headers.contains_key("server"));
+    Answer { status, headers, body }
+}
+
+#[actix_web::test]
+async fn a_valid_photo_answers_201_with_location_and_the_canonical_work_order() {
+    let w = world();
+    let a = call(&w, post(WO).set_json(photo())).await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    let photo_id = a.body["data"]["photoId"].as_str().unwrap().to_owned();
+    assert_eq!(photo_id.len(), 26);
+    assert_eq!(
+        a.body,
+        json!({ "data": { "workOrderId": WO.to_lowercase(), "status": "IN_PROGRESS", "photoId": photo_id } })
+    );
+    assert_eq!(
+        a.header("location"),
+        Some(format!("/v1/work-orders/{}/photos/{photo_id}", WO.to_lowercase()).as_str())
+    );
+    assert_eq!(a.header("content-type"), Some("application/json"));
+}
+
+#[actix_web::test]
+async fn a_retry_answers_200_with_the_same_photo_id_and_records_nothing() {
+    let w = world();
+    let first = call(&w, post(WO).set_json(photo())).await;
+    let mut same = photo();
+    same["takenAt"] = json!("2026-04-15T14:00:00+02:00");
+    let again = call(&w, post(&WO.to_lowercase()).set_json(same)).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(w.repo.photos(&TenantId::parse("acme").unwrap(), WorkOrderId::parse(WO).unwrap()).len(), 1);
+}
+
+#[actix_web::test]
+async fn the_same_key_with_other_data_answers_409_photo_conflict() {
+    let w = world();
+    call(&w, post(WO).set_json(photo())).await;
+    let mut other = photo();
+    other["step"] = json!("after");
+    call(&w, post(WO).set_json(other)).await.assert_error(
+        409,
+        "PHOTO_CONFLICT",
+        Some(("workorder", "photos")),
+    );
+}
+
+#[actix_web::test]
+async fn closed_and_cancelled_work_orders_answer_409_work_order_closed() {
+    for status in WorkOrderStatus::ALL {
+        let w = world();
+        w.repo.put_work_order(&TenantId::parse("acme").unwrap(), WorkOrderId::parse(WO).unwrap(), status);
+        let a = call(&w, post(WO).set_json(photo())).await;
+        if status.accepts_photos() {
+            assert_eq!(
+                (a.status, a.body["data"]["status"].as_str()),
+                (StatusCode::CREATED, Some(status.as_str()))
+            );
+        } else {
+            a.assert_error(409, "WORK_ORDER_CLOSED", Some(("workorder", "work-orders")));
+        }
+    }
+}
+
+#[actix_web::test]
+async fn bad_bodies_answer_400_invalid_body() {
+    let w = world();
+    let raw_cases: [(&str, &[u8]); 7] = [
+        ("malformed", b"{\"minioObjectKey\": "),
+        ("empty", b""),
+        ("not an object", b"[1,2,3]"),
+        ("a string", b"\"hello\""),
+        ("invalid utf-8", b"{\"minioObjectKey\": \"\xff\xfe\"}"),
+        ("duplicate keys", br#"{"minioObjectKey":"a","minioObjectKey":"b","cdnUrl":"https://c.example/a","takenAt":"2026-04-15T12:00:00Z"}"#),
+        ("lone surrogate", br#"{"minioObjectKey":"\ud800","cdnUrl":"https://c.example/a","takenAt":"2026-04-15T12:00:00Z"}"#),
+    ];
+    for (name, body) in raw_cases {
+        let a = call(&w, post(WO).set_payload(body.to_vec())).await;
+        a.assert_error(400, "INVALID_BODY", Some(("workorder", "photos")));
+        assert!(!a.detail_fields().is_empty(), "{name}");
+    }
+}
+
+#[actix_web::test]
+async fn every_bad_field_is_listed_in_details() {
+    let w = world();
+    let cases: Vec<(Value, Vec<&str>)> = vec![
+        (json!({}), vec!["minioObjectKey", "cdnUrl", "takenAt"]),
+        (
+            json!({"minioObjectKey": null, "cdnUrl": null, "takenAt": null, "step": null}),
+            vec!["minioObjectKey", "cdnUrl", "takenAt"],
+        ),
+        (
+            json!({"minioObjectKey": 1, "cdnUrl": true, "takenAt": [], "step": {}}),
+            vec!["minioObjectKey", "cdnUrl", "takenAt", "step"],
+        ),
+        (
+            json!({"minioObjectKey": "/a", "cdnUrl": "ftp://x", "takenAt": "2026-04-15T12:00:00", "step": " "}),
+            vec!["minioObjectKey", "cdnUrl", "takenAt", "step"],
+        ),
+        (
+            json!({"minioObjectKey": "a//b", "cdnUrl": "https://u:p@cdn.example.com/", "takenAt": "1999-12-31T23:59:59Z"}),
+            vec!["minioObjectKey", "cdnUrl", "takenAt"],
+        ),
+        (
+            json!({"minioObjectKey": "a", "cdnUrl": "https://cdn.example.com/", "takenAt": "2999-01-01T00:00:00Z"}),
+            vec!["takenAt"],
+        ),
+        (
+            json!({"minioObjectKey": "a\u{0}", "cdnUrl": "https://cdn.example.com/", "takenAt": "2026-01-01T00:00:00Z", "step": "x".repeat(101)}),
+            vec!["minioObjectKey", "step"],
+        ),
+    ];
+    for (body, fields) in cases {
+        let a = call(&w, post(WO).set_json(&body)).await;
+        a.assert_error(400, "INVALID_BODY", Some(("workorder", "photos")));
+        assert_eq!(a.detail_fields(), fields, "{body}");
+    }
+}
+
+#[actix_web::test]
+async fn unknown_fields_are_ignored_and_step_may_be_absent_or_null() {
+    let w = world();
+    let mut body = photo();
+    body["extra"] = json!({"nested": [1, 2, 3]});
+    body["step"] = Value::Null;
+    assert_eq!(call(&w, post(WO).set_json(&body)).await.status, StatusCode::CREATED);
+    let mut no_step = photo();
+    no_step["minioObjectKey"] = json!("other.jpg");
+    no_step.as_object_mut().unwrap().remove("step");
+    assert_eq!(call(&w, post(WO).set_json(&no_step)).await.status, StatusCode::CREATED);
+}
+
+#[actix_web::test]
+async fn the_cdn_host_allow_list_is_enforced_when_configured() {
+    let repo = Arc::new(InMemoryWorkOrderRepo::default());
+    let policy = AttachPolicy {
+        cdn_hosts: CdnHostPolicy::only(["cdn.example.com"]).unwrap(),
+        ..AttachPolicy::default()
+    };
+    let w = world_with(repo.clone(), repo, policy);
+    let mut evil = photo();
+    evil["cdnUrl"] = json!("https://evil.example.net/x.jpg");
+    let a = call(&w, post(WO).set_json(&evil)).await;
+    a.assert_error(400, "INVALID_BODY", Some(("workorder", "photos")));
+    assert_eq!(a.detail_fields(), ["cdnUrl"]);
+    assert_eq!(call(&w, post(WO).set_json(photo())).await.status, StatusCode::CREATED);
+}
+
+#[actix_web::test]
+async fn a_path_id_that_is_not_a_uuid_answers_400_invalid_work_order_id() {
+    let w = world();
+    for id in [
+        "nope",
+        "2489e9ad2ee28e008ec932d5f69181c0",
+        "%7B2489e9ad-2ee2-8e00-8ec9-32d5f69181c0%7D",
+        "2489e9ad-2ee2-8e00-8ec9-32d5f69181cg",
+    ] {
+        call(&w, post(id).set_json(photo())).await.assert_error(
+            400,
+            "INVALID_WORK_ORDER_ID",
+            Some(("workorder", "work-orders")),
+        );
+    }
+    // The path is checked before the body.
+    call(&w, post("nope").set_payload("{")).await.assert_error(
+        400,
+        "INVALID_WORK_ORDER_ID",
+        Some(("workorder", "work-orders")),
+    );
+}
+
+#[actix_web::test]
+async fn a_missing_empty_unknown_revoked_or_repeated_key_answers_401() {
+    let w = world();
+    let requests = [
+        TestRequest::post()
+            .uri(&format!("/v1/work-orders/{WO}/photos"))
+            .insert_header(("Content-Type", "application/json")),
+        post(WO).insert_header(("X-API-Key", "")),
+        post(WO).insert_header(("X-API-Key", "wok_acme_unknown")),
+        post(WO).append_header(("X-API-Key", KEY)),
+    ];
+    for req in requests {
+        call(&w, req.set_json(photo())).await.assert_error(
+            401,
+            "UNAUTHENTICATED",
+            Some(("identity", "api-keys")),
+        );
+    }
+    w.verifier.revoke(ApiKeyId::new(ulid::Ulid(1)));
+    call(&w, post(WO).set_json(photo())).await.assert_error(
+        401,
+        "UNAUTHENTICATED",
+        Some(("identity", "api-keys")),
+    );
+}
+
+#[actix_web::test]
+async fn authentication_is_checked_before_everything_else() {
+    let w = world();
+    let req = TestRequest::post()
+        .uri("/v1/work-orders/nope/photos")
+        .insert_header(("Content-Type", "text/plain"))
+        .set_payload("x".repeat(20_000));
+    call(&w, req).await.assert_error(401, "UNAUTHENTICATED", Some(("identity", "api-keys")));
+}
+
+#[actix_web::test]
+async fn another_tenants_work_order_answers_exactly_like_a_missing_one() {
+    let w = world();
+    let foreign = call(&w, post(WO).insert_header(("X-API-Key", GLOBEX_KEY)).set_json(photo())).await;
+    let missing = call(&w, post("00000000-0000-4000-8000-000000000000").set_json(photo())).await;
+    foreign.assert_error(404, "WORK_ORDER_NOT_FOUND", Some(("workorder", "work-orders")));
+    let strip = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("traceId");
+        v
+    };
+    assert_eq!(strip(foreign.body.clone()), strip(missing.body.clone()));
+    assert_eq!(foreign.body["message"], "Ordre de travail introuvable");
+}
+
+#[actix_web::test]
+async fn a_body_over_16_kib_answers_413() {
+    let w = world();
+    let mut big = photo();
+    big["padding"] = json!("x".repeat(16 * 1024));
+    call(&w, post(WO).set_json(&big)).await.assert_error(413, "PAYLOAD_TOO_LARGE", None);
+    // Exactly at the limit is fine.
+    let mut at_limit = photo();
+    let base = serde_json::to_vec(&{
+        let mut b = photo();
+        b["p"] = json!("");
+        b
+    })
+    .unwrap()
+    .len();
+    at_limit["p"] = json!("x".repeat(16 * 1024 - base));
+    assert_eq!(serde_json::to_vec(&at_limit).unwrap().len(), 16 * 1024);
+    assert_eq!(call(&w, post(WO).set_json(&at_limit)).await.status, StatusCode::CREATED);
+}
+
+#[actix_web::test]
+async fn a_body_not_declared_as_json_answers_415() {
+    let w = world();
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/xml"),
+        Some("application/json; charset=latin1"),
+        Some("application/jsonx"),
+    ] {
+        let mut req = TestRequest::post()
+            .uri(&format!("/v1/work-orders/{WO}/photos"))
+            .insert_header(("X-API-Key", KEY));
+        if let Some(ct) = content_type {
+            req = req.insert_header(("Content-Type", ct));
+        }
+        let a = call(&w, req.set_payload(serde_json::to_vec(&photo()).unwrap())).await;
+        a.assert_error(415, "UNSUPPORTED_MEDIA_TYPE", None);
+    }
+    let ok = post(WO)
+        .insert_header(("Content-Type", "Application/JSON; charset=UTF-8"))
+        .set_payload(serde_json::to_vec(&photo()).unwrap());
+    assert_eq!(call(&w, ok).await.status, StatusCode::CREATED);
+}
+
+#[actix_web::test]
+async fn unknown_routes_answer_404_and_wrong_methods_405() {
+    let w = world();
+    call(&w, TestRequest::get().uri("/v1/nothing")).await.assert_error(404, "ROUTE_NOT_FOUND", None);
+    call(&w, TestRequest::get().uri("/")).await.assert_error(404, "ROUTE_NOT_FOUND", None);
+    for req in [TestRequest::get(), TestRequest::put(), TestRequest::delete()] {
+        call(&w, req.uri(&format!("/v1/work-orders/{WO}/photos"))).await.assert_error(
+            405,
+            "METHOD_NOT_ALLOWED",
+            None,
+        );
+    }
+    call(&w, TestRequest::post().uri("/healthz")).await.assert_error(405, "METHOD_NOT_ALLOWED", None);
+}
+
+#[actix_web::test]
+async fn an_unavailable_database_answers_503_with_retry_after_and_readyz_says_so() {
+    let w = world();
+    w.repo.set_unavailable(true);
+    let a = call(&w, post(WO).set_json(photo())).await;
+    a.assert_error(503, "SERVICE_UNAVAILABLE", None);
+    assert!(a.header("retry-after").is_some_and(|s| s.parse::<u32>().is_ok()));
+    call(&w, TestRequest::get().uri("/readyz")).await.assert_error(503, "SERVICE_UNAVAILABLE", None);
+    assert_eq!(call(&w, TestRequest::get().uri("/healthz")).await.status, StatusCode::OK);
+    w.repo.set_unavailable(false);
+    assert_eq!(call(&w, TestRequest::get().uri("/readyz")).await.status, StatusCode::OK);
+    assert_eq!(call(&w, post(WO).set_json(photo())).await.status, StatusCode::CREATED);
+}
+
+/// A store that fails the way a bug would: an error, or a panic.
+struct Broken {
+    panics: bool,
+}
+
+#[async_trait]
+impl WorkOrderRepo for Broken {
+    async fn attach_photo(&self, _: NewPhoto) -> Result<Attachment, Error> {
+        if self.panics {
+            panic!("bug in the adapter");
+        }
+        Err(Error::internal("SELECT secret FROM /var/lib/db: syntax error"))
+    }
+
+    async fn ping(&self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+#[actix_web::test]
+async fn a_store_failure_or_a_panic_answers_500_and_shows_nothing_of_it() {
+    for panics in [false, true] {
+        let in_memory = Arc::new(InMemoryWorkOrderRepo::default());
+        let w = world_with(Arc::new(Broken { panics }), in_memory, AttachPolicy::default());
+        let a = call(&w, post(WO).set_json(photo())).await;
+        a.assert_error(500, "INTERNAL_ERROR", None);
+        let text = a.body.to_string();
+        assert!(!text.contains("SELECT") && !text.contains("/var/lib") && !text.contains("bug"), "{text}");
+        // The server still answers afterwards.
+        assert_eq!(call(&w, TestRequest::get().uri("/healthz")).await.status, StatusCode::OK);
+    }
+}
+
+#[actix_web::test]
+async fn a_clients_trace_id_is_reused_and_a_bad_one_replaced() {
+    let w = world();
+    let given = call(&w, TestRequest::get().uri("/nope").insert_header(("X-Trace-Id", "req-42.a_B"))).await;
+    assert_eq!(given.header("x-trace-id"), Some("req-42.a_B"));
+    assert_eq!(given.body["traceId"], "req-42.a_B");
+    for bad in ["", "has space", "ünïcode", &"x".repeat(65), "a/b"] {
+        let a = call(&w, TestRequest::get().uri("/nope").insert_header(("X-Trace-Id", bad))).await;
+        let made = a.header("x-trace-id").unwrap();
+        assert_ne!(made, bad);
+        assert!(ulid::Ulid::from_string(made).is_ok(), "{made}");
+    }
+    let ok = call(&w, post(WO).insert_header(("X-Trace-Id", "t1")).set_json(photo())).await;
+    assert_eq!(ok.header("x-trace-id"), Some("t1"));
+}
+
+#[actix_web::test]
+async fn healthz_answers_without_a_key() {
+    let w = world();
+    let a = call(&w, TestRequest::get().uri("/healthz")).await;
+    assert_eq!((a.status, a.body.clone()), (StatusCode::OK, json!({"status": "ok"})));
+}
