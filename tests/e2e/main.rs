@@ -19,7 +19,7 @@ macro_rules! on_both_backends {
             $(
                 #[test]
                 fn $test() {
-                    super::$test(super::support::Env::new(workorder_infra::testing::TestDatabase::sqlite()));
+                    super::$test(crate::support::Env::new(workorder_infra::testing::TestDatabase::sqlite()));
                 }
             )*
         }
@@ -28,12 +28,14 @@ macro_rules! on_both_backends {
                 #[test]
                 fn $test() {
                     let Some(db) = workorder_infra::testing::TestDatabase::postgres() else { return };
-                    super::$test(super::support::Env::new(db));
+                    super::$test(crate::support::Env::new(db));
                 }
             )*
         }
     };
 }
+
+pub(crate) use on_both_backends;
 
 on_both_backends!(
     a_key_and_a_work_order_from_the_cli_reach_201_and_retries_survive_a_restart,
@@ -242,4 +244,67 @@ fn a_port_in_use_exits_non_zero_with_one_clear_line() {
     let url = format!("sqlite://{}", db.url().sqlite_path().unwrap());
     let stderr = run_expecting_failure(&["serve"], &[("DATABASE_URL", &url), ("WORKORDER_BIND", &addr)]);
     assert!(stderr.contains("cannot listen on"), "{stderr}");
+}
+
+mod contract_table {
+    //! Every row of the contract's error table, against the real binary and database.
+    use super::support::{Env, attach, photo, request};
+
+    super::on_both_backends!(every_error_row_answers_its_status_code_and_body_on_the_real_server);
+
+    fn every_error_row_answers_its_status_code_and_body_on_the_real_server(env: Env) {
+        let (key, wo) = super::setup(&env);
+        let globex_key = env.cli(&["api-key", "create", "--tenant", "globex"]);
+        let closed = env.cli(&["work-order", "create", "--tenant", "acme", "--status", "CANCELLED"]);
+        let server = env.start();
+        let addr = server.addr;
+        assert_eq!(attach(addr, &key, &wo, &photo("a.jpg")).status, 201);
+        let path = format!("/v1/work-orders/{wo}/photos");
+        let json = ("Content-Type", "application/json");
+        let mut conflicting: serde_json::Value = serde_json::from_str(&photo("a.jpg")).unwrap();
+        conflicting["step"] = "after".into();
+        let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(17 * 1024));
+        let rows: Vec<(super::support::Response, u16, &str)> = vec![
+            (attach(addr, &key, &wo, "{not json"), 400, "INVALID_BODY"),
+            (attach(addr, &key, &wo, r#"{"minioObjectKey":"a.jpg"}"#), 400, "INVALID_BODY"),
+            (attach(addr, &key, "not-a-uuid", &photo("a.jpg")), 400, "INVALID_WORK_ORDER_ID"),
+            (request(addr, "POST", &path, &[json], &photo("b.jpg")), 401, "UNAUTHENTICATED"),
+            (attach(addr, "wok_acme_nope", &wo, &photo("b.jpg")), 401, "UNAUTHENTICATED"),
+            (attach(addr, &globex_key, &wo, &photo("b.jpg")), 404, "WORK_ORDER_NOT_FOUND"),
+            (
+                attach(addr, &key, "00000000-0000-4000-8000-000000000000", &photo("b.jpg")),
+                404,
+                "WORK_ORDER_NOT_FOUND",
+            ),
+            (attach(addr, &key, &closed, &photo("b.jpg")), 409, "WORK_ORDER_CLOSED"),
+            (attach(addr, &key, &wo, &conflicting.to_string()), 409, "PHOTO_CONFLICT"),
+            (attach(addr, &key, &wo, &big), 413, "PAYLOAD_TOO_LARGE"),
+            (
+                request(
+                    addr,
+                    "POST",
+                    &path,
+                    &[("X-API-Key", &key), ("Content-Type", "text/plain")],
+                    &photo("b.jpg"),
+                ),
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+            ),
+            (request(addr, "GET", "/v2/anything", &[], ""), 404, "ROUTE_NOT_FOUND"),
+            (request(addr, "DELETE", &path, &[("X-API-Key", &key)], ""), 405, "METHOD_NOT_ALLOWED"),
+        ];
+        for (answer, status, code) in rows {
+            assert_eq!(
+                (answer.status, answer.body["code"].as_str()),
+                (status, Some(code)),
+                "{:?}",
+                answer.body
+            );
+            assert_eq!(answer.body["status"], status);
+            assert_eq!(answer.body["traceId"].as_str(), answer.header("x-trace-id"));
+            assert!(answer.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+        assert_eq!(request(addr, "GET", "/healthz", &[], "").status, 200);
+        assert_eq!(request(addr, "GET", "/readyz", &[], "").status, 200);
+    }
 }
