@@ -24,10 +24,19 @@ pub enum Error {
     /// One or more fields of the photo break a rule; every bad field is listed.
     #[error("invalid photo: {}", display_fields(.0))]
     InvalidPhoto(Vec<FieldError>),
+    /// The photo id in a path is not a ULID.
+    #[error("the photo id is not a ULID")]
+    InvalidPhotoId,
+    /// A query parameter (page size, cursor) breaks a rule; every bad one is listed.
+    #[error("invalid query: {}", display_fields(.0))]
+    InvalidQuery(Vec<FieldError>),
     /// No work order with this id in the caller's tenant (another tenant's work order is
     /// reported the same way, on purpose).
     #[error("work order not found")]
     WorkOrderNotFound,
+    /// No photo with this id on this work order in the caller's tenant.
+    #[error("photo not found")]
+    PhotoNotFound,
     /// The work order is closed or cancelled and accepts no more photos.
     #[error("work order is {0} and accepts no photos")]
     WorkOrderClosed(WorkOrderStatus),
@@ -82,6 +91,9 @@ impl Error {
             Error::Unauthenticated => "UNAUTHENTICATED",
             Error::InvalidWorkOrderId => "INVALID_WORK_ORDER_ID",
             Error::InvalidPhoto(_) => "INVALID_BODY",
+            Error::InvalidPhotoId => "INVALID_PHOTO_ID",
+            Error::InvalidQuery(_) => "INVALID_QUERY",
+            Error::PhotoNotFound => "PHOTO_NOT_FOUND",
             Error::WorkOrderNotFound => "WORK_ORDER_NOT_FOUND",
             Error::WorkOrderClosed(_) => "WORK_ORDER_CLOSED",
             Error::PhotoConflict => "PHOTO_CONFLICT",
@@ -94,8 +106,11 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Unauthenticated => ErrorKind::Unauthenticated,
-            Error::InvalidWorkOrderId | Error::InvalidPhoto(_) => ErrorKind::InvalidInput,
-            Error::WorkOrderNotFound => ErrorKind::NotFound,
+            Error::InvalidWorkOrderId
+            | Error::InvalidPhoto(_)
+            | Error::InvalidPhotoId
+            | Error::InvalidQuery(_) => ErrorKind::InvalidInput,
+            Error::WorkOrderNotFound | Error::PhotoNotFound => ErrorKind::NotFound,
             Error::WorkOrderClosed(_) | Error::PhotoConflict => ErrorKind::Conflict,
             Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Internal(_) => ErrorKind::Internal,
@@ -110,7 +125,11 @@ impl Error {
             Error::InvalidWorkOrderId | Error::WorkOrderNotFound | Error::WorkOrderClosed(_) => {
                 Some(Origin::WORK_ORDERS)
             }
-            Error::InvalidPhoto(_) | Error::PhotoConflict => Some(Origin::PHOTOS),
+            Error::InvalidPhoto(_)
+            | Error::InvalidPhotoId
+            | Error::InvalidQuery(_)
+            | Error::PhotoNotFound
+            | Error::PhotoConflict => Some(Origin::PHOTOS),
             Error::Unavailable(_) | Error::Internal(_) => None,
         }
     }
@@ -121,6 +140,9 @@ impl Error {
             Error::Unauthenticated => "Clé d'API manquante, inconnue ou révoquée",
             Error::InvalidWorkOrderId => "Identifiant d'ordre de travail invalide",
             Error::InvalidPhoto(_) => "Corps de requête invalide",
+            Error::InvalidPhotoId => "Identifiant de photo invalide",
+            Error::InvalidQuery(_) => "Paramètres de requête invalides",
+            Error::PhotoNotFound => "Photo introuvable",
             Error::WorkOrderNotFound => "Ordre de travail introuvable",
             Error::WorkOrderClosed(_) => "Ordre de travail clôturé ou annulé : il n'accepte plus de photo",
             Error::PhotoConflict => {
@@ -131,10 +153,11 @@ impl Error {
         }
     }
 
-    /// The bad fields of an [`Error::InvalidPhoto`]; empty for every other variant.
+    /// The bad fields of an [`Error::InvalidPhoto`] or [`Error::InvalidQuery`]; empty for every
+    /// other variant.
     pub fn field_errors(&self) -> &[FieldError] {
         match self {
-            Error::InvalidPhoto(fields) => fields,
+            Error::InvalidPhoto(fields) | Error::InvalidQuery(fields) => fields,
             _ => &[],
         }
     }
@@ -150,7 +173,7 @@ impl Error {
     }
 }
 
-/// A field of the attach-photo request, named as clients spell it; ordered as in the body.
+/// A field of a request, named as clients spell it; ordered as in the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
     /// `minioObjectKey`
@@ -163,6 +186,10 @@ pub enum Field {
     Step,
     /// The request body as a whole (not an object, malformed JSON, …).
     Body,
+    /// The `limit` query parameter of a listing.
+    Limit,
+    /// The `cursor` query parameter of a listing.
+    Cursor,
 }
 
 impl Field {
@@ -174,6 +201,8 @@ impl Field {
             Field::TakenAt => "takenAt",
             Field::Step => "step",
             Field::Body => "body",
+            Field::Limit => "limit",
+            Field::Cursor => "cursor",
         }
     }
 }
@@ -221,6 +250,9 @@ mod tests {
             Error::Unauthenticated,
             Error::InvalidWorkOrderId,
             Error::InvalidPhoto(vec![FieldError::new(Field::Step, "x")]),
+            Error::InvalidPhotoId,
+            Error::InvalidQuery(vec![FieldError::new(Field::Limit, "x")]),
+            Error::PhotoNotFound,
             Error::WorkOrderNotFound,
             Error::WorkOrderClosed(WorkOrderStatus::Closed),
             Error::PhotoConflict,
@@ -236,12 +268,16 @@ mod tests {
             ("UNAUTHENTICATED", ErrorKind::Unauthenticated, Some(("identity", "api-keys"))),
             ("INVALID_WORK_ORDER_ID", ErrorKind::InvalidInput, Some(("workorder", "work-orders"))),
             ("INVALID_BODY", ErrorKind::InvalidInput, Some(("workorder", "photos"))),
+            ("INVALID_PHOTO_ID", ErrorKind::InvalidInput, Some(("workorder", "photos"))),
+            ("INVALID_QUERY", ErrorKind::InvalidInput, Some(("workorder", "photos"))),
+            ("PHOTO_NOT_FOUND", ErrorKind::NotFound, Some(("workorder", "photos"))),
             ("WORK_ORDER_NOT_FOUND", ErrorKind::NotFound, Some(("workorder", "work-orders"))),
             ("WORK_ORDER_CLOSED", ErrorKind::Conflict, Some(("workorder", "work-orders"))),
             ("PHOTO_CONFLICT", ErrorKind::Conflict, Some(("workorder", "photos"))),
             ("SERVICE_UNAVAILABLE", ErrorKind::Unavailable, None),
             ("INTERNAL_ERROR", ErrorKind::Internal, None),
         ];
+        assert_eq!(every_variant().len(), expected.len());
         for (error, (code, kind, origin)) in every_variant().iter().zip(expected) {
             assert_eq!(error.code(), code);
             assert_eq!(error.kind(), kind, "{code}");
@@ -270,9 +306,19 @@ mod tests {
     }
 
     #[test]
-    fn only_invalid_photo_carries_field_errors() {
+    fn only_invalid_input_lists_carry_field_errors() {
         for error in every_variant() {
-            assert_eq!(error.field_errors().is_empty(), !matches!(error, Error::InvalidPhoto(_)));
+            let lists = matches!(error, Error::InvalidPhoto(_) | Error::InvalidQuery(_));
+            assert_eq!(error.field_errors().is_empty(), !lists);
         }
+    }
+
+    #[test]
+    fn every_code_is_distinct() {
+        let mut codes: Vec<&str> = every_variant().iter().map(Error::code).collect();
+        let count = codes.len();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), count);
     }
 }

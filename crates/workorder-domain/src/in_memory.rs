@@ -9,9 +9,12 @@ use time::OffsetDateTime;
 
 use crate::error::Error;
 use crate::identity::{ApiKeyId, ApiKeySecret, Principal, TenantId};
-use crate::photo::{CdnUrl, NewPhoto, ObjectKey, PhotoId, Step, TakenAt};
-use crate::ports::{ApiKeyVerifier, Attachment, Clock, Disposition, PhotoIdGenerator, WorkOrderRepo};
-use crate::work_order::{WorkOrderId, WorkOrderStatus};
+use crate::list_photos::PhotoCursor;
+use crate::photo::{CdnUrl, NewPhoto, ObjectKey, PhotoId, PhotoView, Step, TakenAt};
+use crate::ports::{
+    ApiKeyVerifier, Attachment, Clock, Disposition, PhotoIdGenerator, WorkOrderReader, WorkOrderRepo,
+};
+use crate::work_order::{WorkOrderId, WorkOrderStatus, WorkOrderView};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave the maps half-updated (each update is one
@@ -40,9 +43,17 @@ pub struct StoredPhoto {
     pub recorded_at: OffsetDateTime,
 }
 
+#[derive(Debug, Clone)]
+struct StoredWorkOrder {
+    status: WorkOrderStatus,
+    title: Option<String>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
 #[derive(Debug, Default)]
 struct Store {
-    work_orders: HashMap<(TenantId, WorkOrderId), WorkOrderStatus>,
+    work_orders: HashMap<(TenantId, WorkOrderId), StoredWorkOrder>,
     photos: HashMap<(TenantId, WorkOrderId, ObjectKey), StoredPhoto>,
     unavailable: bool,
 }
@@ -55,9 +66,25 @@ pub struct InMemoryWorkOrderRepo {
 }
 
 impl InMemoryWorkOrderRepo {
-    /// Adds (or replaces) a work order.
+    /// Adds a work order, or changes the status of an existing one.
     pub fn put_work_order(&self, tenant: &TenantId, id: WorkOrderId, status: WorkOrderStatus) {
-        lock(&self.store).work_orders.insert((tenant.clone(), id), status);
+        let now = OffsetDateTime::now_utc();
+        let mut store = lock(&self.store);
+        let entry = store.work_orders.entry((tenant.clone(), id)).or_insert(StoredWorkOrder {
+            status,
+            title: None,
+            created_at: now,
+            updated_at: now,
+        });
+        entry.status = status;
+        entry.updated_at = now;
+    }
+
+    /// Sets a work order's title.
+    pub fn set_title(&self, tenant: &TenantId, id: WorkOrderId, title: Option<&str>) {
+        if let Some(wo) = lock(&self.store).work_orders.get_mut(&(tenant.clone(), id)) {
+            wo.title = title.map(str::to_owned);
+        }
     }
 
     /// The photos of a work order, in no particular order.
@@ -83,10 +110,11 @@ impl WorkOrderRepo for InMemoryWorkOrderRepo {
         if store.unavailable {
             return Err(Error::unavailable(SwitchedOff));
         }
-        let status = *store
+        let status = store
             .work_orders
             .get(&(photo.tenant.clone(), photo.work_order_id))
-            .ok_or(Error::WorkOrderNotFound)?;
+            .ok_or(Error::WorkOrderNotFound)?
+            .status;
         let key = (photo.tenant.clone(), photo.work_order_id, photo.object_key.clone());
         let existing = store.photos.get(&key);
         if let Some(existing) = existing
@@ -122,6 +150,83 @@ impl WorkOrderRepo for InMemoryWorkOrderRepo {
 
     async fn ping(&self) -> Result<(), Error> {
         if lock(&self.store).unavailable { Err(Error::unavailable(SwitchedOff)) } else { Ok(()) }
+    }
+}
+
+impl Store {
+    fn check(&self) -> Result<(), Error> {
+        if self.unavailable { Err(Error::unavailable(SwitchedOff)) } else { Ok(()) }
+    }
+
+    fn work_order(&self, tenant: &TenantId, id: WorkOrderId) -> Result<&StoredWorkOrder, Error> {
+        self.check()?;
+        self.work_orders.get(&(tenant.clone(), id)).ok_or(Error::WorkOrderNotFound)
+    }
+
+    fn photos_of<'a>(
+        &'a self,
+        tenant: &'a TenantId,
+        id: WorkOrderId,
+    ) -> impl Iterator<Item = &'a StoredPhoto> {
+        self.photos.iter().filter(move |((t, w, _), _)| t == tenant && *w == id).map(|(_, p)| p)
+    }
+}
+
+impl StoredPhoto {
+    fn view(&self) -> PhotoView {
+        PhotoView {
+            photo_id: self.photo_id,
+            object_key: self.object_key.clone(),
+            cdn_url: self.cdn_url.clone(),
+            taken_at: self.taken_at,
+            step: self.step.clone(),
+            created_at: self.recorded_at,
+        }
+    }
+}
+
+#[async_trait]
+impl WorkOrderReader for InMemoryWorkOrderRepo {
+    async fn work_order(&self, tenant: &TenantId, id: WorkOrderId) -> Result<WorkOrderView, Error> {
+        let store = lock(&self.store);
+        let wo = store.work_order(tenant, id)?;
+        Ok(WorkOrderView {
+            id,
+            status: wo.status,
+            title: wo.title.clone(),
+            photo_count: store.photos_of(tenant, id).count() as u64,
+            created_at: wo.created_at,
+            updated_at: wo.updated_at,
+        })
+    }
+
+    async fn photos(
+        &self,
+        tenant: &TenantId,
+        id: WorkOrderId,
+        after: Option<PhotoCursor>,
+        limit: usize,
+    ) -> Result<Vec<PhotoView>, Error> {
+        let store = lock(&self.store);
+        store.work_order(tenant, id)?;
+        let mut photos: Vec<PhotoView> = store
+            .photos_of(tenant, id)
+            .map(StoredPhoto::view)
+            .filter(|p| after.is_none_or(|after| PhotoCursor::after(p) > after))
+            .collect();
+        photos.sort_by_key(PhotoCursor::after);
+        photos.truncate(limit);
+        Ok(photos)
+    }
+
+    async fn photo(&self, tenant: &TenantId, id: WorkOrderId, photo_id: PhotoId) -> Result<PhotoView, Error> {
+        let store = lock(&self.store);
+        store.work_order(tenant, id)?;
+        store
+            .photos_of(tenant, id)
+            .find(|p| p.photo_id == photo_id)
+            .map(StoredPhoto::view)
+            .ok_or(Error::PhotoNotFound)
     }
 }
 

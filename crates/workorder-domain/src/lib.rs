@@ -1,8 +1,9 @@
 //! Attach photos to field-service work orders.
 //!
-//! This crate is the heart of the product: the [`AttachPhoto`] use case, the value types that
-//! carry the contract's rules, the ports through which it reaches the outside world
-//! ([`WorkOrderRepo`], [`ApiKeyVerifier`], [`Clock`], [`PhotoIdGenerator`]) and the one
+//! This crate is the heart of the product: the [`AttachPhoto`] use case and the read side
+//! ([`ViewWorkOrder`], [`ListPhotos`], [`GetPhoto`]), the value types that carry the
+//! contract's rules, the ports through which it reaches the outside world ([`WorkOrderRepo`],
+//! [`WorkOrderReader`], [`ApiKeyVerifier`], [`Clock`], [`PhotoIdGenerator`]) and the one
 //! [`Error`] type every caller maps from. It depends on no framework, runtime or I/O crate, so a
 //! service embeds it with adapters of its own; the HTTP service is only one of its users.
 //!
@@ -29,9 +30,12 @@
 
 mod attach_photo;
 mod error;
+mod get_photo;
 mod identity;
+mod list_photos;
 mod photo;
 mod ports;
+mod view_work_order;
 mod work_order;
 
 #[cfg(feature = "in-memory")]
@@ -42,12 +46,18 @@ pub use attach_photo::{
     PhotoFields,
 };
 pub use error::{BoxError, Error, ErrorKind, Field, FieldError, Origin};
+pub use get_photo::GetPhoto;
 pub use identity::{ApiKeyId, ApiKeySecret, EmptyApiKeySecret, InvalidTenantId, Principal, TenantId};
+pub use list_photos::{ListPhotos, PageSize, PhotoCursor, PhotoPage};
 pub use photo::{
-    CdnUrl, CdnUrlError, NewPhoto, ObjectKey, ObjectKeyError, PhotoId, Step, StepError, TakenAt, TakenAtError,
+    CdnUrl, CdnUrlError, NewPhoto, ObjectKey, ObjectKeyError, PhotoId, PhotoView, Step, StepError, TakenAt,
+    TakenAtError,
 };
 pub use ports::{
     ApiKeyVerifier, Attachment, Clock, Disposition, PhotoIdGenerator, SystemClock, UlidPhotoIds,
-    WorkOrderRepo,
+    WorkOrderReader, WorkOrderRepo,
 };
-pub use work_order::{InvalidWorkOrderId, UnknownWorkOrderStatus, WorkOrderId, WorkOrderStatus};
+pub use view_work_order::ViewWorkOrder;
+pub use work_order::{
+    InvalidWorkOrderId, UnknownWorkOrderStatus, WorkOrderId, WorkOrderStatus, WorkOrderView,
+};

@@ -322,6 +322,23 @@ impl NewPhoto {
     }
 }
 
+/// A recorded photo as the read side shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoView {
+    /// Its id.
+    pub photo_id: PhotoId,
+    /// Its key in MinIO.
+    pub object_key: ObjectKey,
+    /// Where the CDN serves it.
+    pub cdn_url: CdnUrl,
+    /// When it was taken.
+    pub taken_at: TakenAt,
+    /// The step it documents, if any.
+    pub step: Option<Step>,
+    /// When it was recorded (UTC).
+    pub created_at: OffsetDateTime,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

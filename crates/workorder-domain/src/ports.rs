@@ -9,9 +9,10 @@ use time::OffsetDateTime;
 use ulid::Ulid;
 
 use crate::error::Error;
-use crate::identity::{ApiKeySecret, Principal};
-use crate::photo::{NewPhoto, PhotoId};
-use crate::work_order::WorkOrderStatus;
+use crate::identity::{ApiKeySecret, Principal, TenantId};
+use crate::list_photos::PhotoCursor;
+use crate::photo::{NewPhoto, PhotoId, PhotoView};
+use crate::work_order::{WorkOrderId, WorkOrderStatus, WorkOrderView};
 
 /// Whether an attach recorded a new photo or found the same one already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,6 +63,41 @@ pub trait WorkOrderRepo: Send + Sync {
     ///
     /// It MUST return [`Error::Unavailable`] when the store cannot be reached.
     async fn ping(&self) -> Result<(), Error>;
+}
+
+/// The read side of the store: work orders and their photos as clients see them.
+///
+/// A separate port from [`WorkOrderRepo`], so a service that only attaches photos need not
+/// implement it. Every method is scoped to a tenant; another tenant's work order is not found.
+#[async_trait]
+pub trait WorkOrderReader: Send + Sync {
+    /// The work order with its photo count.
+    ///
+    /// An adapter MUST return [`Error::WorkOrderNotFound`] if there is no such work order in
+    /// `tenant`, [`Error::Unavailable`] when the store cannot be reached, [`Error::Internal`]
+    /// for any other failure.
+    async fn work_order(&self, tenant: &TenantId, id: WorkOrderId) -> Result<WorkOrderView, Error>;
+
+    /// At most `limit` photos of the work order, ordered by `taken_at` then `photo_id`,
+    /// starting after `after` when given.
+    ///
+    /// An adapter MUST return [`Error::WorkOrderNotFound`] if there is no such work order in
+    /// `tenant` (an empty list means a work order without photos), and the errors of
+    /// [`WorkOrderReader::work_order`] otherwise.
+    async fn photos(
+        &self,
+        tenant: &TenantId,
+        id: WorkOrderId,
+        after: Option<PhotoCursor>,
+        limit: usize,
+    ) -> Result<Vec<PhotoView>, Error>;
+
+    /// One photo of the work order.
+    ///
+    /// An adapter MUST return [`Error::WorkOrderNotFound`] if there is no such work order in
+    /// `tenant`, then [`Error::PhotoNotFound`] if the work order has no such photo, and the
+    /// errors of [`WorkOrderReader::work_order`] otherwise.
+    async fn photo(&self, tenant: &TenantId, id: WorkOrderId, photo_id: PhotoId) -> Result<PhotoView, Error>;
 }
 
 /// Turns a presented API key into the principal it stands for.

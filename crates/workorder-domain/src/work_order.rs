@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// A work order's id: a UUID of any version.
@@ -121,6 +122,23 @@ impl fmt::Display for WorkOrderStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A work order as the read side shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkOrderView {
+    /// Its id.
+    pub id: WorkOrderId,
+    /// Its status.
+    pub status: WorkOrderStatus,
+    /// Its title, if it has one.
+    pub title: Option<String>,
+    /// How many photos it has.
+    pub photo_count: u64,
+    /// When it was created (UTC).
+    pub created_at: OffsetDateTime,
+    /// When it last changed (UTC).
+    pub updated_at: OffsetDateTime,
 }
 
 #[cfg(test)]

@@ -3,11 +3,12 @@
 
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
-use std::future::Future;
-use std::pin::pin;
+mod support;
+
 use std::sync::{Arc, Barrier};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::thread;
+
+use support::block_on;
 
 use time::Duration;
 use time::macros::datetime;
@@ -18,26 +19,6 @@ use workorder_domain::{
     ApiKeyId, ApiKeySecret, ApiKeyVerifier, AttachPhoto, AttachPolicy, CdnHostPolicy, Disposition, Error,
     Field, PhotoFields, Principal, TenantId, UlidPhotoIds, WorkOrderId, WorkOrderStatus,
 };
-
-/// Drives a future to completion on this thread: the domain needs no runtime, and neither do
-/// its tests.
-fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        match future.as_mut().poll(&mut cx) {
-            Poll::Ready(output) => return output,
-            Poll::Pending => thread::park(),
-        }
-    }
-}
 
 const WO: &str = "2489E9AD-2EE2-8E00-8EC9-32D5F69181C0";
 const NOW: time::OffsetDateTime = datetime!(2026-04-15 12:00:00 UTC);

@@ -2,12 +2,13 @@
 
 use std::time::Instant;
 
-use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
 
+use crate::AppState;
 use crate::error::{ErrorPayload, RETRY_AFTER_SECS};
 
 /// The trace id header, read from requests and set on every response.
@@ -43,6 +44,7 @@ pub(crate) async fn edge(
     req.extensions_mut().insert(trace_id.clone());
     let method = req.method().clone();
     let path = req.path().to_owned();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
 
     // An error here never came from a handler (those are responses by now); it has no
     // request left to answer with, so actix renders it. Panics are caught in the handlers
@@ -82,6 +84,17 @@ pub(crate) async fn edge(
     }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+
+    if let Some(state) = state {
+        // The route's pattern, not its path: ids would make a metric per work order.
+        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        state.metrics.observe_request(
+            method.as_str(),
+            &route,
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
 
     // Never the query string, never a header: a key must not reach the log.
     log::info!(

@@ -1,8 +1,11 @@
 //! The error body: one shape for every non-2xx answer, whatever produced it.
 //!
 //! A handler's error becomes a response carrying an [`ErrorPayload`] extension; the edge
-//! middleware ([`crate::edge`]) writes the body, adding the trace id, and gives answers that
-//! actix made itself (unknown route, wrong method, timeouts) their payload by status.
+//! middleware (`edge.rs`) writes the body, adding the trace id, and gives answers that actix
+//! made itself (a wrong method on a route, a malformed request) their payload by status.
+//!
+//! Codes beyond the contract's table (`REQUEST_TIMEOUT`, `BAD_REQUEST`, and the read side's)
+//! are extensions for situations the table does not name.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -36,9 +39,7 @@ impl ErrorPayload {
             StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed.payload(),
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge.payload(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType.payload(),
-            StatusCode::REQUEST_TIMEOUT => {
-                Self::transport(status, "REQUEST_TIMEOUT", "Délai de réception de la requête dépassé")
-            }
+            StatusCode::REQUEST_TIMEOUT => ApiError::RequestTimeout.payload(),
             StatusCode::SERVICE_UNAVAILABLE => Self::transport(
                 status,
                 "SERVICE_UNAVAILABLE",
@@ -102,6 +103,9 @@ pub enum ApiError {
     /// The body is over the limit.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The body did not arrive within the time allowed.
+    #[error("request body timed out")]
+    RequestTimeout,
     /// The body is not declared as JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
@@ -134,6 +138,11 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "PAYLOAD_TOO_LARGE",
                 "Corps de requête trop volumineux (16 Kio au plus)",
+            ),
+            ApiError::RequestTimeout => ErrorPayload::transport(
+                StatusCode::REQUEST_TIMEOUT,
+                "REQUEST_TIMEOUT",
+                "Corps de requête reçu trop lentement",
             ),
             ApiError::UnsupportedMediaType => ErrorPayload::transport(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

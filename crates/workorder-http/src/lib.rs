@@ -11,25 +11,39 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, web};
-use workorder_domain::{ApiKeyVerifier, AttachPhoto, WorkOrderRepo};
+use workorder_domain::{ApiKeyVerifier, AttachPhoto, GetPhoto, ListPhotos, ViewWorkOrder, WorkOrderRepo};
 
 mod edge;
 mod error;
+pub(crate) mod metrics;
+mod openapi;
 mod routes;
 
 pub use edge::{TRACE_ID_HEADER, TraceId};
 pub use error::ApiError;
+pub use metrics::{Metrics, PoolProbe, PoolSample};
+pub use openapi::{ApiDoc, openapi_json};
 pub use routes::attach_photo::MAX_BODY_BYTES;
 
-/// What the routes need: the use case and the ports they call directly.
+/// What the routes need: the use cases and the ports they call directly.
 #[derive(Clone)]
 pub struct AppState {
     /// The AttachPhoto use case.
     pub attach: AttachPhoto,
+    /// The ViewWorkOrder use case.
+    pub view_work_order: ViewWorkOrder,
+    /// The ListPhotos use case.
+    pub list_photos: ListPhotos,
+    /// The GetPhoto use case.
+    pub get_photo: GetPhoto,
     /// Verifies `X-API-Key`.
     pub verifier: Arc<dyn ApiKeyVerifier>,
     /// The store, for readiness.
     pub repo: Arc<dyn WorkOrderRepo>,
+    /// The metrics, shared by every worker.
+    pub metrics: Arc<Metrics>,
+    /// The database pool, for its metrics, when there is one.
+    pub pool: Option<Arc<dyn PoolProbe>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -54,10 +68,24 @@ pub fn app(
         .app_data(web::Data::new(state))
         .service(
             web::resource("/v1/work-orders/{id}/photos")
-                .route(web::post().to(routes::attach_photo::attach_photo)),
+                .route(web::post().to(routes::attach_photo::attach_photo))
+                .route(web::get().to(routes::photos::list_photos)),
+        )
+        .service(
+            web::resource("/v1/work-orders/{id}/photos/{photoId}")
+                .route(web::get().to(routes::photos::get_photo)),
+        )
+        .service(
+            web::resource("/v1/work-orders/{id}").route(web::get().to(routes::work_orders::get_work_order)),
         )
         .service(web::resource("/healthz").route(web::get().to(routes::health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(routes::health::readyz)))
+        .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))
+        .service(web::resource("/openapi.json").route(web::get().to(serve_openapi)))
         .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::RouteNotFound) }))
         .wrap(from_fn(edge::edge))
+}
+
+async fn serve_openapi() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().content_type("application/json").body(openapi_json())
 }

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use actix_web::HttpServer;
 use clap::{Args, Parser, Subcommand};
 use workorder_domain::{
-    ApiKeyId, AttachPhoto, AttachPolicy, CdnHostPolicy, SystemClock, TenantId, UlidPhotoIds, WorkOrderId,
-    WorkOrderStatus,
+    ApiKeyId, AttachPhoto, AttachPolicy, CdnHostPolicy, GetPhoto, ListPhotos, SystemClock, TenantId,
+    UlidPhotoIds, ViewWorkOrder, WorkOrderId, WorkOrderStatus,
 };
-use workorder_http::{AppState, app};
+use workorder_http::{AppState, Metrics, PoolProbe, PoolSample, app};
 use workorder_infra::{
     Database, DatabaseConfig, DatabaseUrl, DieselApiKeyVerifier, DieselWorkOrderRepo, KeyCacheTtl,
 };
@@ -240,8 +240,13 @@ fn serve(db: Database, settings: Settings, started: Instant) -> Result<(), Strin
             Arc::new(UlidPhotoIds),
             settings.policy,
         ),
+        view_work_order: ViewWorkOrder::new(repo.clone()),
+        list_photos: ListPhotos::new(repo.clone()),
+        get_photo: GetPhoto::new(repo.clone()),
         verifier: Arc::new(DieselApiKeyVerifier::new(db.clone(), settings.key_cache_ttl)),
         repo,
+        metrics: Arc::new(Metrics::default()),
+        pool: Some(Arc::new(DatabasePool(db.clone()))),
     };
     let backend = db.backend();
     let workers = settings.workers;
@@ -262,6 +267,22 @@ fn serve(db: Database, settings: Settings, started: Instant) -> Result<(), Strin
         log::info!("stopped");
         Ok(())
     })
+}
+
+/// The infrastructure's pool, as the HTTP adapter's metrics see it.
+struct DatabasePool(Database);
+
+impl PoolProbe for DatabasePool {
+    fn sample(&self) -> PoolSample {
+        let state = self.0.pool_state();
+        PoolSample {
+            connections: state.connections,
+            idle: state.idle,
+            max_size: state.max_size,
+            waits: state.waits,
+            timeouts: state.timeouts,
+        }
+    }
 }
 
 fn api_key(db: &Database, command: ApiKeyCommand) -> Result<(), String> {

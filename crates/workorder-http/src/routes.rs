@@ -3,13 +3,42 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
+use actix_web::HttpRequest;
 use futures_util::FutureExt;
-use workorder_domain::Error;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use workorder_domain::{ApiKeySecret, Error, Principal};
 
+use crate::AppState;
 use crate::error::ApiError;
 
 pub(crate) mod attach_photo;
 pub(crate) mod health;
+pub(crate) mod photos;
+pub(crate) mod work_orders;
+
+/// The caller's principal, from exactly one non-empty `X-API-Key`.
+pub(crate) async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Principal, ApiError> {
+    let mut values = req.headers().get_all("x-api-key");
+    let presented = match (values.next(), values.next()) {
+        (Some(value), None) => value.to_str().ok().and_then(|v| ApiKeySecret::new(v).ok()),
+        _ => None,
+    };
+    let verified = match presented {
+        Some(secret) => state.verifier.verify(&secret).await,
+        None => Err(Error::Unauthenticated),
+    };
+    if matches!(verified, Err(Error::Unauthenticated)) {
+        state.metrics.observe_auth_failure();
+    }
+    Ok(verified?)
+}
+
+/// An instant as the API shows it: RFC 3339, UTC.
+pub(crate) fn rfc3339(instant: OffsetDateTime) -> String {
+    // Formatting a UTC instant of years 2000-9999 cannot fail; the fallback is only a guard.
+    instant.format(&Rfc3339).unwrap_or_else(|_| instant.to_string())
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("the request handler panicked")]

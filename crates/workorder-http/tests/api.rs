@@ -14,7 +14,8 @@ use workorder_domain::{
     ApiKeyId, AttachPhoto, AttachPolicy, Attachment, CdnHostPolicy, Error, NewPhoto, Principal, SystemClock,
     TenantId, UlidPhotoIds, WorkOrderId, WorkOrderRepo, WorkOrderStatus,
 };
-use workorder_http::{AppState, app};
+use workorder_domain::{GetPhoto, ListPhotos, ViewWorkOrder};
+use workorder_http::{AppState, Metrics, app};
 
 const WO: &str = "2489E9AD-2EE2-8E00-8EC9-32D5F69181C0";
 const KEY: &str = "acme-key";
@@ -41,8 +42,13 @@ fn world_with(
     in_memory.put_work_order(&acme, WorkOrderId::parse(WO).unwrap(), WorkOrderStatus::InProgress);
     let state = AppState {
         attach: AttachPhoto::new(repo.clone(), Arc::new(SystemClock), Arc::new(UlidPhotoIds), policy),
+        view_work_order: ViewWorkOrder::new(in_memory.clone()),
+        list_photos: ListPhotos::new(in_memory.clone()),
+        get_photo: GetPhoto::new(in_memory.clone()),
         verifier: verifier.clone(),
         repo,
+        metrics: Arc::new(Metrics::default()),
+        pool: None,
     };
     World { repo: in_memory, verifier, state }
 }
@@ -390,7 +396,7 @@ async fn unknown_routes_answer_404_and_wrong_methods_405() {
     let w = world();
     call(&w, TestRequest::get().uri("/v1/nothing")).await.assert_error(404, "ROUTE_NOT_FOUND", None);
     call(&w, TestRequest::get().uri("/")).await.assert_error(404, "ROUTE_NOT_FOUND", None);
-    for req in [TestRequest::get(), TestRequest::put(), TestRequest::delete()] {
+    for req in [TestRequest::put(), TestRequest::delete(), TestRequest::patch()] {
         call(&w, req.uri(&format!("/v1/work-orders/{WO}/photos"))).await.assert_error(
             405,
             "METHOD_NOT_ALLOWED",

@@ -2,6 +2,8 @@
 //! database failures become domain errors.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -267,6 +269,7 @@ pub enum InfraError {
 pub struct Database {
     pool: r2d2::Pool<Manager>,
     url: DatabaseUrl,
+    counters: Arc<PoolCounters>,
 }
 
 impl fmt::Debug for Database {
@@ -275,7 +278,7 @@ impl fmt::Debug for Database {
     }
 }
 
-/// The pool's occupancy, for metrics and logs.
+/// The pool's occupancy and waits, for metrics and logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolState {
     /// Connections open.
@@ -284,6 +287,16 @@ pub struct PoolState {
     pub idle: u32,
     /// The most it may open.
     pub max_size: u32,
+    /// Requests that found no idle connection and had to wait (for one to be freed or opened).
+    pub waits: u64,
+    /// Requests that gave up after the connect timeout.
+    pub timeouts: u64,
+}
+
+#[derive(Debug, Default)]
+struct PoolCounters {
+    waits: AtomicU64,
+    timeouts: AtomicU64,
 }
 
 impl Database {
@@ -306,7 +319,7 @@ impl Database {
             .build(manager)
             .map_err(|source| InfraError::Connect { url: config.url.to_string(), source })?;
         pool.get().map_err(|source| InfraError::Connect { url: config.url.to_string(), source })?;
-        Ok(Self { pool, url: config.url.clone() })
+        Ok(Self { pool, url: config.url.clone(), counters: Arc::default() })
     }
 
     /// The backend in use.
@@ -319,13 +332,15 @@ impl Database {
         &self.url
     }
 
-    /// The pool's occupancy.
+    /// The pool's occupancy and waits.
     pub fn pool_state(&self) -> PoolState {
         let state = self.pool.state();
         PoolState {
             connections: state.connections,
             idle: state.idle_connections,
             max_size: self.pool.max_size(),
+            waits: self.counters.waits.load(Ordering::Relaxed),
+            timeouts: self.counters.timeouts.load(Ordering::Relaxed),
         }
     }
 
@@ -367,9 +382,15 @@ impl Database {
         F: FnOnce(&mut dyn Store) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, counters) = (self.pool.clone(), self.counters.clone());
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(Error::unavailable)?;
+            if pool.state().idle_connections == 0 {
+                counters.waits.fetch_add(1, Ordering::Relaxed);
+            }
+            let mut conn = pool.get().map_err(|e| {
+                counters.timeouts.fetch_add(1, Ordering::Relaxed);
+                Error::unavailable(e)
+            })?;
             work(conn.store())
         })
         .await

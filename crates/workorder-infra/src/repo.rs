@@ -1,11 +1,15 @@
 //! The work-order repository on diesel.
 
 use async_trait::async_trait;
-use workorder_domain::{Attachment, Error, NewPhoto, WorkOrderRepo};
+use workorder_domain::{
+    Attachment, Error, NewPhoto, PhotoCursor, PhotoId, PhotoView, TenantId, WorkOrderId, WorkOrderReader,
+    WorkOrderRepo, WorkOrderView,
+};
 
 use crate::database::{Database, to_domain};
+use crate::store::{PhotoRow, to_utc_timestamp};
 
-/// [`WorkOrderRepo`] on SQLite or PostgreSQL. Calls run on tokio's blocking threads, so it
+/// [`WorkOrderRepo`] and [`WorkOrderReader`] on SQLite or PostgreSQL. Calls run on tokio's blocking threads, so it
 /// must be used from within a tokio runtime (actix-web's is one).
 #[derive(Debug, Clone)]
 pub struct DieselWorkOrderRepo {
@@ -28,5 +32,53 @@ impl WorkOrderRepo for DieselWorkOrderRepo {
     async fn ping(&self) -> Result<(), Error> {
         // A ping that fails for any reason means "not ready".
         self.db.run(|store| store.ping().map_err(Error::unavailable)).await
+    }
+}
+
+#[async_trait]
+impl WorkOrderReader for DieselWorkOrderRepo {
+    async fn work_order(&self, tenant: &TenantId, id: WorkOrderId) -> Result<WorkOrderView, Error> {
+        let (t, i) = (tenant.to_string(), id.to_string());
+        let (row, count) = self
+            .db
+            .run(move |store| store.work_order(&t, &i).map_err(to_domain))
+            .await?
+            .ok_or(Error::WorkOrderNotFound)?;
+        Ok(WorkOrderView {
+            id,
+            status: row.status.parse().map_err(Error::internal)?,
+            title: row.title,
+            photo_count: u64::try_from(count).map_err(Error::internal)?,
+            created_at: row.created_at.assume_utc(),
+            updated_at: row.updated_at.assume_utc(),
+        })
+    }
+
+    async fn photos(
+        &self,
+        tenant: &TenantId,
+        id: WorkOrderId,
+        after: Option<PhotoCursor>,
+        limit: usize,
+    ) -> Result<Vec<PhotoView>, Error> {
+        let (t, i) = (tenant.to_string(), id.to_string());
+        let after = after.map(|c| (to_utc_timestamp(c.taken_at().instant()), c.photo_id().to_string()));
+        let limit = i64::try_from(limit).map_err(Error::internal)?;
+        let rows = self
+            .db
+            .run(move |store| store.photos(&t, &i, after, limit).map_err(to_domain))
+            .await?
+            .ok_or(Error::WorkOrderNotFound)?;
+        rows.into_iter().map(PhotoRow::into_view).collect()
+    }
+
+    async fn photo(&self, tenant: &TenantId, id: WorkOrderId, photo_id: PhotoId) -> Result<PhotoView, Error> {
+        let (t, i, p) = (tenant.to_string(), id.to_string(), photo_id.to_string());
+        self.db
+            .run(move |store| store.photo(&t, &i, &p).map_err(to_domain))
+            .await?
+            .ok_or(Error::WorkOrderNotFound)?
+            .ok_or(Error::PhotoNotFound)?
+            .into_view()
     }
 }

@@ -12,7 +12,8 @@ use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use workorder_domain::{
-    Attachment, BoxError, CdnUrl, Disposition, Error, NewPhoto, PhotoId, Step, TakenAt, WorkOrderStatus,
+    Attachment, BoxError, CdnUrl, Disposition, Error, NewPhoto, ObjectKey, PhotoId, PhotoView, Step, TakenAt,
+    WorkOrderStatus,
 };
 
 use crate::schema::{api_keys, photos, work_orders};
@@ -58,6 +59,32 @@ struct NewPhotoRow<'a> {
     api_key_id: String,
 }
 
+/// A photo as the read side reads it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = photos)]
+pub(crate) struct PhotoRow {
+    id: String,
+    object_key: String,
+    cdn_url: String,
+    taken_at: PrimitiveDateTime,
+    step: Option<String>,
+    created_at: PrimitiveDateTime,
+}
+
+impl PhotoRow {
+    /// The domain's view; a row that breaks a rule is a fault of ours, not the client's.
+    pub(crate) fn into_view(self) -> Result<PhotoView, Error> {
+        Ok(PhotoView {
+            photo_id: self.id.parse().map_err(Error::internal)?,
+            object_key: ObjectKey::parse(&self.object_key).map_err(Error::internal)?,
+            cdn_url: CdnUrl::parse(&self.cdn_url).map_err(Error::internal)?,
+            taken_at: TakenAt::from_instant(self.taken_at.assume_utc()).map_err(Error::internal)?,
+            step: self.step.as_deref().map(Step::parse).transpose().map_err(Error::internal)?,
+            created_at: self.created_at.assume_utc(),
+        })
+    }
+}
+
 /// The part of a recorded photo that decides between a retry and a conflict.
 #[derive(Debug, Queryable)]
 struct RecordedPhoto {
@@ -73,6 +100,19 @@ pub(crate) trait Store {
     /// The attach of [`workorder_domain::WorkOrderRepo::attach_photo`], in one transaction.
     /// The outer error is the database's; the inner one is the domain's answer.
     fn attach_photo(&mut self, photo: &NewPhoto) -> QueryResult<Result<Attachment, Error>>;
+    /// The work order and its photo count.
+    fn work_order(&mut self, tenant: &str, id: &str) -> QueryResult<Option<(WorkOrderRow, i64)>>;
+    /// At most `limit` photos after `after` (takenAt, id), or `None` if the work order is not
+    /// in the tenant.
+    fn photos(
+        &mut self,
+        tenant: &str,
+        id: &str,
+        after: Option<(PrimitiveDateTime, String)>,
+        limit: i64,
+    ) -> QueryResult<Option<Vec<PhotoRow>>>;
+    /// `None` if the work order is not in the tenant, else the photo if it is on it.
+    fn photo(&mut self, tenant: &str, id: &str, photo_id: &str) -> QueryResult<Option<Option<PhotoRow>>>;
     fn find_api_key(&mut self, tenant: &str, id: &str) -> QueryResult<Option<ApiKeyRow>>;
     fn insert_api_key(&mut self, row: &ApiKeyRow) -> QueryResult<()>;
     fn list_api_keys(&mut self, tenant: Option<&str>) -> QueryResult<Vec<ApiKeyRow>>;
@@ -178,6 +218,70 @@ macro_rules! impl_store {
                         None => Ok(Err(Error::internal("insert skipped but no photo under the key"))),
                     }
                 })
+            }
+
+            fn work_order(&mut self, tenant: &str, id: &str) -> QueryResult<Option<(WorkOrderRow, i64)>> {
+                let Some(row) = work_orders::table
+                    .find((tenant, id))
+                    .select(WorkOrderRow::as_select())
+                    .first(self)
+                    .optional()?
+                else {
+                    return Ok(None);
+                };
+                let count = photos::table
+                    .filter(photos::tenant_id.eq(tenant))
+                    .filter(photos::work_order_id.eq(id))
+                    .count()
+                    .get_result(self)?;
+                Ok(Some((row, count)))
+            }
+
+            fn photos(
+                &mut self,
+                tenant: &str,
+                id: &str,
+                after: Option<(PrimitiveDateTime, String)>,
+                limit: i64,
+            ) -> QueryResult<Option<Vec<PhotoRow>>> {
+                let exists: bool = diesel::select(diesel::dsl::exists(work_orders::table.find((tenant, id))))
+                    .get_result(self)?;
+                if !exists {
+                    return Ok(None);
+                }
+                let mut query = photos::table
+                    .filter(photos::tenant_id.eq(tenant))
+                    .filter(photos::work_order_id.eq(id))
+                    .select(PhotoRow::as_select())
+                    .into_boxed();
+                if let Some((taken_at, photo_id)) = after {
+                    query = query.filter(
+                        photos::taken_at
+                            .gt(taken_at)
+                            .or(photos::taken_at.eq(taken_at).and(photos::id.gt(photo_id))),
+                    );
+                }
+                query.order((photos::taken_at, photos::id)).limit(limit).load(self).map(Some)
+            }
+
+            fn photo(
+                &mut self,
+                tenant: &str,
+                id: &str,
+                photo_id: &str,
+            ) -> QueryResult<Option<Option<PhotoRow>>> {
+                let exists: bool = diesel::select(diesel::dsl::exists(work_orders::table.find((tenant, id))))
+                    .get_result(self)?;
+                if !exists {
+                    return Ok(None);
+                }
+                photos::table
+                    .find((tenant, photo_id))
+                    .filter(photos::work_order_id.eq(id))
+                    .select(PhotoRow::as_select())
+                    .first(self)
+                    .optional()
+                    .map(Some)
             }
 
             fn find_api_key(&mut self, tenant: &str, id: &str) -> QueryResult<Option<ApiKeyRow>> {

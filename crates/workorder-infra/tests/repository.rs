@@ -11,6 +11,7 @@ use workorder_domain::{
     ApiKeySecret, ApiKeyVerifier, AttachPhoto, AttachPhotoOutcome, AttachPolicy, Disposition, Error,
     PhotoFields, Principal, SystemClock, TenantId, UlidPhotoIds, WorkOrderId, WorkOrderRepo, WorkOrderStatus,
 };
+use workorder_domain::{GetPhoto, ListPhotos, ViewWorkOrder};
 use workorder_infra::testing::TestDatabase;
 use workorder_infra::{
     Backend, Database, DatabaseConfig, DieselApiKeyVerifier, DieselWorkOrderRepo, InfraError, KeyCacheTtl,
@@ -120,10 +121,13 @@ on_both_backends!(
     keys_are_stored_only_as_a_hash,
     work_order_admin_reports_duplicates_unknowns_and_ambiguity,
     ping_answers_when_the_database_does,
+    photos_are_listed_by_taken_at_then_id_a_page_at_a_time,
+    a_work_order_view_counts_its_photos_and_hides_other_tenants,
+    a_photo_is_found_only_on_its_work_order,
 );
 
 async fn migrations_report_their_version_and_apply_once(f: Fixture) {
-    assert_eq!(f.db.schema_version().unwrap().as_deref(), Some("20261127000000"));
+    assert_eq!(f.db.schema_version().unwrap().as_deref(), Some("20261127000001"));
     assert!(f.db.migrate().unwrap().is_empty());
 }
 
@@ -319,4 +323,72 @@ fn an_unreachable_postgres_fails_fast_with_a_clear_error() {
         "{error}"
     );
     assert!(!error.contains("secret"));
+}
+
+async fn photos_are_listed_by_taken_at_then_id_a_page_at_a_time(f: Fixture) {
+    let list = ListPhotos::new(Arc::new(DieselWorkOrderRepo::new(f.db.clone())));
+    // One width for every instant, so that sorting the text sorts the instants.
+    let taken = [
+        "2026-04-15T12:00:03.000000Z",
+        "2026-04-15T12:00:01.000001Z",
+        "2026-04-15T12:00:02.000000Z",
+        "2026-04-15T12:00:02.000000Z",
+        "2026-04-15T12:00:01.000000Z",
+    ];
+    let mut expected = Vec::new();
+    for (i, taken_at) in taken.iter().enumerate() {
+        let key = format!("k{i}.jpg");
+        let mut p = fields(&key);
+        p.taken_at = Some(taken_at);
+        let outcome = f.attach(&f.acme, f.wo, p).await.unwrap();
+        expected.push((taken_at.to_string(), outcome.photo_id.to_string()));
+    }
+    expected.sort();
+    let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = list.list(&f.acme, &f.wo.to_string(), Some("2"), cursor.as_deref()).await.unwrap();
+        assert!(page.photos.len() <= 2);
+        seen.extend(page.photos.iter().map(|p| p.photo_id.to_string()));
+        match page.next {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+    let page = list.list(&f.acme, &f.wo.to_string(), None, None).await.unwrap();
+    assert_eq!(page.photos.len(), 5);
+    assert_eq!(page.photos[0].cdn_url.as_str(), "https://cdn.example.com/p.jpg");
+    assert_eq!(page.photos[0].step.as_ref().map(|s| s.as_str()), Some("before"));
+}
+
+async fn a_work_order_view_counts_its_photos_and_hides_other_tenants(f: Fixture) {
+    let repo = Arc::new(DieselWorkOrderRepo::new(f.db.clone()));
+    let view = ViewWorkOrder::new(repo.clone());
+    f.attach(&f.acme, f.wo, fields("a.jpg")).await.unwrap();
+    f.attach(&f.acme, f.wo, fields("b.jpg")).await.unwrap();
+    let wo = view.view(&f.acme, &f.wo.to_string()).await.unwrap();
+    assert_eq!(
+        (wo.id, wo.status, wo.title.as_deref(), wo.photo_count),
+        (f.wo, WorkOrderStatus::InProgress, Some("Boiler"), 2)
+    );
+    let globex = Principal::new(TenantId::parse("globex").unwrap(), f.acme.key_id());
+    assert!(matches!(view.view(&globex, &f.wo.to_string()).await, Err(Error::WorkOrderNotFound)));
+    let list = ListPhotos::new(repo);
+    assert!(matches!(list.list(&globex, &f.wo.to_string(), None, None).await, Err(Error::WorkOrderNotFound)));
+}
+
+async fn a_photo_is_found_only_on_its_work_order(f: Fixture) {
+    let get = GetPhoto::new(Arc::new(DieselWorkOrderRepo::new(f.db.clone())));
+    let photo = f.attach(&f.acme, f.wo, fields("a.jpg")).await.unwrap().photo_id.to_string();
+    let found = get.get(&f.acme, &f.wo.to_string(), &photo).await.unwrap();
+    assert_eq!(
+        (found.object_key.as_str(), found.taken_at.instant().unix_timestamp()),
+        ("a.jpg", 1_776_243_600)
+    );
+    let other = f.db.create_work_order(f.acme.tenant(), None, WorkOrderStatus::Planned, None).unwrap();
+    assert!(matches!(get.get(&f.acme, &other.to_string(), &photo).await, Err(Error::PhotoNotFound)));
+    let globex = Principal::new(TenantId::parse("globex").unwrap(), f.acme.key_id());
+    assert!(matches!(get.get(&globex, &f.wo.to_string(), &photo).await, Err(Error::WorkOrderNotFound)));
 }

@@ -9,9 +9,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use workorder_domain::{
-    ApiKeySecret, Disposition, Error, Field, FieldError, PhotoFields, Principal, WorkOrderId,
-};
+use utoipa::ToSchema;
+use workorder_domain::{Disposition, Error, Field, FieldError, PhotoFields, WorkOrderId};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -19,30 +18,77 @@ use crate::error::ApiError;
 /// The largest body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// The longest a body may take to arrive.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The body as sent: each field kept as raw JSON so every bad field can be reported, not only
 /// the first. Unknown fields are ignored; a duplicated field is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct AttachPhotoBody {
+#[schema(example = json!({
+    "minioObjectKey": "acme/wo-2489e9ad/front.jpg",
+    "cdnUrl": "https://cdn.example.com/acme/wo-2489e9ad/front.jpg",
+    "takenAt": "2026-04-15T12:00:00Z",
+    "step": "before"
+}))]
+pub(crate) struct AttachPhotoBody {
+    /// The object's key in MinIO: 1 to 1024 bytes, no control character, no leading `/`, no
+    /// empty, `.` or `..` segment, no segment over 255 bytes.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 1024)]
     minio_object_key: Option<Value>,
+    /// Where the CDN serves the photo: absolute http(s) URL with a host, no user-info, at
+    /// most 2048 characters; its host must be allowed when the server has an allow-list.
+    #[schema(value_type = String, format = Uri, required = true, max_length = 2048)]
     cdn_url: Option<Value>,
+    /// When the photo was taken: RFC 3339 with an offset, from 2000-01-01T00:00:00Z, at most
+    /// the allowed clock skew (5 minutes by default) in the server's future.
+    #[schema(value_type = String, format = DateTime, required = true)]
     taken_at: Option<Value>,
+    /// The step documented: 1 to 100 characters once trimmed; absent or null for none.
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     step: Option<Value>,
 }
 
-#[derive(Debug, Serialize)]
+/// What an attach answers.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct Attached {
+pub(crate) struct Attached {
+    /// The work order, canonical lowercase hyphenated.
+    #[schema(format = Uuid)]
     work_order_id: String,
+    /// The work order's status.
+    #[schema(example = "IN_PROGRESS")]
     status: &'static str,
+    /// The photo's id (a ULID); the first one for a retry.
+    #[schema(example = "01JD8X7N6Q9V5T2W3Y4Z5A6B7C")]
     photo_id: String,
 }
 
-#[derive(Debug, Serialize)]
-struct Data<T> {
-    data: T,
+/// `{"data": …}` around an attach's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AttachedResponse {
+    data: Attached,
 }
 
+/// Attach a photo (already in object storage) to a work order.
+///
+/// A retry with the same `minioObjectKey` and the same data answers 200 with the first
+/// `photoId`; other data under the same key answers 409 `PHOTO_CONFLICT`.
+#[utoipa::path(
+    post,
+    path = "/v1/work-orders/{id}/photos",
+    operation_id = "attachPhoto",
+    tag = "photos",
+    params(("id" = String, Path, format = Uuid, description = "The work order's id: a UUID, any case, hyphenated")),
+    request_body(content = AttachPhotoBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Photo ajoutée", body = AttachedResponse,
+            headers(("Location" = String, description = "/v1/work-orders/{id}/photos/{photoId}"))),
+        (status = 200, description = "Photo déjà ajoutée (nouvel essai)", body = AttachedResponse,
+            headers(("Location" = String, description = "/v1/work-orders/{id}/photos/{photoId}"))),
+    ),
+    security(("ApiKey" = []))
+)]
 pub(crate) async fn attach_photo(
     req: HttpRequest,
     payload: web::Payload,
@@ -56,7 +102,7 @@ async fn attach(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = authenticate(&req, &state).await?;
+    let principal = super::authenticate(&req, &state).await?;
     let raw_id = req.match_info().get("id").unwrap_or_default();
     WorkOrderId::parse(raw_id).map_err(|_| Error::InvalidWorkOrderId)?;
     require_json(&req)?;
@@ -84,28 +130,19 @@ async fn attach(
     };
 
     let outcome = state.attach.attach(&principal, command).await?;
+    state.metrics.observe_attach(outcome.disposition);
     let status = match outcome.disposition {
         Disposition::Created => StatusCode::CREATED,
         Disposition::AlreadyAttached => StatusCode::OK,
     };
     let location = format!("/v1/work-orders/{}/photos/{}", outcome.work_order_id, outcome.photo_id);
-    Ok(HttpResponse::build(status).insert_header((header::LOCATION, location)).json(Data {
+    Ok(HttpResponse::build(status).insert_header((header::LOCATION, location)).json(AttachedResponse {
         data: Attached {
             work_order_id: outcome.work_order_id.to_string(),
             status: outcome.status.as_str(),
             photo_id: outcome.photo_id.to_string(),
         },
     }))
-}
-
-/// The caller's principal, from exactly one non-empty `X-API-Key`.
-async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Principal, ApiError> {
-    let mut values = req.headers().get_all("x-api-key");
-    let (Some(value), None) = (values.next(), values.next()) else {
-        return Err(Error::Unauthenticated.into());
-    };
-    let secret = value.to_str().ok().and_then(|v| ApiKeySecret::new(v).ok()).ok_or(Error::Unauthenticated)?;
-    Ok(state.verifier.verify(&secret).await?)
 }
 
 /// `application/json`, with parameters; a charset, if given, must be UTF-8.
@@ -138,15 +175,21 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<web::
     if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::invalid_body("corps de requête incomplet ou mal encodé"))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge);
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|_| ApiError::invalid_body("corps de requête incomplet ou mal encodé"))?;
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        Ok(body)
+    };
+    // actix bounds the time to receive a request's head, not its body: a client trickling
+    // 16 KiB must not hold a worker's slot for ever.
+    tokio::time::timeout(BODY_TIMEOUT, read).await.map_err(|_| ApiError::RequestTimeout)?
 }
 
 fn describe_json_error(error: serde_json::Error) -> ApiError {

@@ -1,0 +1,161 @@
+//! `/metrics` in the Prometheus (OpenMetrics) text format: requests by route and status,
+//! latency, photos attached, authentication failures, and the database pool.
+
+use actix_web::{HttpResponse, web};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use workorder_domain::Disposition;
+
+use crate::AppState;
+
+/// The pool's occupancy and waits, as the infrastructure reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PoolSample {
+    /// Connections open.
+    pub connections: u32,
+    /// Of which idle.
+    pub idle: u32,
+    /// The most it may open.
+    pub max_size: u32,
+    /// Requests for a connection that had to wait for one.
+    pub waits: u64,
+    /// Requests for a connection that gave up after the timeout.
+    pub timeouts: u64,
+}
+
+/// Something that can report on a connection pool; the binary adapts the infrastructure's.
+pub trait PoolProbe: Send + Sync {
+    /// A sample now.
+    fn sample(&self) -> PoolSample;
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms to ~4 s: a request's database work is about a millisecond.
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.0005, 2.0, 14))
+}
+
+/// The service's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    photos: Family<OutcomeLabels, Counter>,
+    auth_failures: Counter,
+    pool_connections: Gauge,
+    pool_idle: Gauge,
+    pool_max: Gauge,
+    pool_waits: Counter,
+    pool_timeouts: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency =
+            Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        let photos = Family::<OutcomeLabels, Counter>::default();
+        let auth_failures = Counter::default();
+        let (pool_connections, pool_idle, pool_max) = (Gauge::default(), Gauge::default(), Gauge::default());
+        let (pool_waits, pool_timeouts) = (Counter::default(), Counter::default());
+
+        let mut registry = Registry::with_prefix("workorder");
+        registry.register("http_requests", "HTTP requests by method, route and status", requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from request to response, by route",
+            latency.clone(),
+        );
+        registry.register("photos_attached", "Attach outcomes: created or retry", photos.clone());
+        registry.register("auth_failures", "Requests refused as unauthenticated", auth_failures.clone());
+        registry.register("db_pool_connections", "Database connections open", pool_connections.clone());
+        registry.register("db_pool_idle_connections", "Database connections idle", pool_idle.clone());
+        registry.register("db_pool_max_connections", "Most database connections", pool_max.clone());
+        registry.register("db_pool_waits", "Requests that waited for a connection", pool_waits.clone());
+        registry.register(
+            "db_pool_timeouts",
+            "Requests that gave up waiting for a connection (answered 503)",
+            pool_timeouts.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            photos,
+            auth_failures,
+            pool_connections,
+            pool_idle,
+            pool_max,
+            pool_waits,
+            pool_timeouts,
+        }
+    }
+}
+
+impl Metrics {
+    pub(crate) fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let route = route.to_owned();
+        self.requests
+            .get_or_create(&RequestLabels { method: method.to_owned(), route: route.clone(), status })
+            .inc();
+        self.latency.get_or_create(&RouteLabels { route }).observe(seconds);
+    }
+
+    pub(crate) fn observe_attach(&self, disposition: Disposition) {
+        let outcome = match disposition {
+            Disposition::Created => "created",
+            Disposition::AlreadyAttached => "already_attached",
+        };
+        self.photos.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    pub(crate) fn observe_auth_failure(&self) {
+        self.auth_failures.inc();
+    }
+
+    fn render(&self, pool: Option<&dyn PoolProbe>) -> String {
+        if let Some(pool) = pool {
+            let sample = pool.sample();
+            self.pool_connections.set(i64::from(sample.connections));
+            self.pool_idle.set(i64::from(sample.idle));
+            self.pool_max.set(i64::from(sample.max_size));
+            // Counters only go up: move them to the probe's totals.
+            self.pool_waits.inc_by(sample.waits.saturating_sub(self.pool_waits.get()));
+            self.pool_timeouts.inc_by(sample.timeouts.saturating_sub(self.pool_timeouts.get()));
+        }
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// The metrics, in the OpenMetrics text format Prometheus scrapes.
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
+    responses((status = 200, description = "Métriques", content_type = "application/openmetrics-text", body = String)))]
+pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let text = state.metrics.render(state.pool.as_deref());
+    HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(text)
+}

@@ -1,0 +1,211 @@
+//! The OpenAPI 3.1 document, generated from the code so that it cannot drift: the routes and
+//! their success bodies come from `#[utoipa::path]` on the handlers; every error answer is
+//! added here from the same [`ApiError`] payloads the server sends, one example per code.
+
+use utoipa::openapi::example::ExampleBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Object, RefOr, ResponseBuilder, Type};
+use utoipa::{Modify, OpenApi, ToSchema};
+use workorder_domain::{Error, Field, FieldError, WorkOrderStatus};
+
+use crate::error::{ApiError, ErrorPayload};
+use crate::routes::{attach_photo, health, photos, work_orders};
+
+/// The contract's error body.
+#[derive(Debug, ToSchema)]
+#[schema(as = ErrorBody)]
+#[expect(dead_code, reason = "a schema only: the server writes the body from ErrorPayload")]
+pub(crate) struct ErrorBodySchema {
+    /// The machine code, e.g. `WORK_ORDER_NOT_FOUND`.
+    code: String,
+    /// A human-readable message, in French.
+    message: String,
+    /// The HTTP status, repeated.
+    status: u16,
+    /// The request's correlation id, equal to the `X-Trace-Id` header.
+    trace_id: String,
+    /// The domain that raised the error; absent for transport errors.
+    origin: Option<OriginSchema>,
+    /// The bad fields, for validation errors.
+    details: Option<Vec<DetailSchema>>,
+}
+
+/// The domain that raised an error.
+#[derive(Debug, ToSchema)]
+#[schema(as = ErrorOrigin)]
+#[expect(dead_code, reason = "a schema only")]
+pub(crate) struct OriginSchema {
+    /// e.g. `workorder`.
+    bounded_context: String,
+    /// e.g. `work-orders`.
+    module: String,
+}
+
+/// One bad field.
+#[derive(Debug, ToSchema)]
+#[schema(as = ErrorDetail)]
+#[expect(dead_code, reason = "a schema only")]
+pub(crate) struct DetailSchema {
+    /// The field, as named in the request.
+    field: String,
+    /// Why, in French.
+    message: String,
+}
+
+/// The document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "workorder",
+        description = "Attach photos, already uploaded to object storage, to field-service work orders.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    paths(
+        attach_photo::attach_photo,
+        photos::list_photos,
+        photos::get_photo,
+        work_orders::get_work_order,
+        health::healthz,
+        health::readyz,
+        crate::metrics::metrics,
+    ),
+    components(schemas(ErrorBodySchema, OriginSchema, DetailSchema)),
+    modifiers(&ContractErrors),
+    tags(
+        (name = "photos", description = "Photos of work orders"),
+        (name = "work-orders", description = "Work orders"),
+        (name = "operations", description = "Probes and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as the server serves it and `docs/openapi.json` holds it.
+pub fn openapi_json() -> String {
+    let mut json = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}
+
+fn field(field: Field, message: &str) -> FieldError {
+    FieldError::new(field, message)
+}
+
+/// The errors each operation can answer, as the server makes them.
+fn errors_of(operation_id: &str) -> Vec<ApiError> {
+    let unauthenticated = ApiError::Domain(Error::Unauthenticated);
+    let bad_id = ApiError::Domain(Error::InvalidWorkOrderId);
+    let not_found = ApiError::Domain(Error::WorkOrderNotFound);
+    let server =
+        [ApiError::Domain(Error::unavailable("example")), ApiError::Domain(Error::internal("example"))];
+    let mut errors: Vec<ApiError> = match operation_id {
+        "attachPhoto" => vec![
+            ApiError::Domain(Error::InvalidPhoto(vec![
+                field(Field::MinioObjectKey, "contient un segment « . » ou « .. »"),
+                field(Field::TakenAt, "doit être une date-heure RFC 3339 avec décalage (Z ou ±hh:mm)"),
+            ])),
+            bad_id,
+            unauthenticated,
+            not_found,
+            ApiError::Domain(Error::WorkOrderClosed(WorkOrderStatus::Closed)),
+            ApiError::Domain(Error::PhotoConflict),
+            ApiError::PayloadTooLarge,
+            ApiError::UnsupportedMediaType,
+            ApiError::RequestTimeout,
+        ],
+        "listPhotos" => vec![
+            bad_id,
+            ApiError::Domain(Error::InvalidQuery(vec![field(
+                Field::Limit,
+                "doit être un entier de 1 à 200",
+            )])),
+            unauthenticated,
+            not_found,
+        ],
+        "getPhoto" => vec![
+            bad_id,
+            ApiError::Domain(Error::InvalidPhotoId),
+            unauthenticated,
+            not_found,
+            ApiError::Domain(Error::PhotoNotFound),
+        ],
+        "getWorkOrder" => vec![bad_id, unauthenticated, not_found],
+        "readyz" => vec![ApiError::Domain(Error::unavailable("example"))],
+        _ => Vec::new(),
+    };
+    if operation_id != "readyz" && operation_id != "healthz" && operation_id != "metrics" {
+        errors.extend(server);
+    }
+    errors.push(ApiError::MethodNotAllowed);
+    errors
+}
+
+struct ContractErrors;
+
+impl Modify for ContractErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "ApiKey",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "A key from `workorder-http api-key create`; it names one tenant",
+            ))),
+        );
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+                add_errors(operation);
+                add_trace_ids(operation);
+            }
+        }
+    }
+}
+
+fn add_errors(operation: &mut Operation) {
+    let id = operation.operation_id.clone().unwrap_or_default();
+    let mut by_status: Vec<(u16, Vec<ErrorPayload>)> = Vec::new();
+    for payload in errors_of(&id).iter().map(ApiError::payload) {
+        let status = payload.status.as_u16();
+        match by_status.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, payloads)) => payloads.push(payload),
+            None => by_status.push((status, vec![payload])),
+        }
+    }
+    for (status, payloads) in by_status {
+        let examples = payloads.iter().map(|payload| {
+            let value = serde_json::to_value(payload.body("01JD8X7N6Q9V5T2W3Y4Z5A6B7C")).unwrap_or_default();
+            (payload.code, ExampleBuilder::new().summary(payload.message).value(Some(value)).build())
+        });
+        let content = ContentBuilder::new()
+            .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody"))))
+            .examples_from_iter(examples);
+        let description = payloads.iter().map(|p| p.code).collect::<Vec<_>>().join(", ");
+        let mut response =
+            ResponseBuilder::new().description(description).content("application/json", content.build());
+        if status == 503 {
+            response = response.header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(Object::with_type(Type::Integer))
+                    .description(Some("Seconds to wait"))
+                    .build(),
+            );
+        }
+        operation.responses.responses.insert(status.to_string(), RefOr::T(response.build()));
+    }
+}
+
+fn add_trace_ids(operation: &mut Operation) {
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            response.headers.insert(
+                "X-Trace-Id".to_owned(),
+                HeaderBuilder::new()
+                    .schema(Object::with_type(Type::String))
+                    .description(Some("The request's correlation id: the client's own (1 to 64 of [A-Za-z0-9._-]) or a new ULID"))
+                    .build(),
+            );
+        }
+    }
+}

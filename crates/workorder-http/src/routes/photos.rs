@@ -1,0 +1,137 @@
+//! `GET /v1/work-orders/{id}/photos` (a page of photos) and
+//! `GET /v1/work-orders/{id}/photos/{photoId}` (one photo).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+use workorder_domain::{Error, Field, FieldError, PhotoView};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::routes::{authenticate, guarded, rfc3339};
+
+/// A photo of a work order.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PhotoBody {
+    /// Its id (a ULID).
+    photo_id: String,
+    /// Its key in MinIO.
+    minio_object_key: String,
+    /// Where the CDN serves it.
+    #[schema(format = Uri)]
+    cdn_url: String,
+    /// When it was taken (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    taken_at: String,
+    /// The step it documents, or null.
+    step: Option<String>,
+    /// When it was recorded (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+impl From<PhotoView> for PhotoBody {
+    fn from(view: PhotoView) -> Self {
+        Self {
+            photo_id: view.photo_id.to_string(),
+            minio_object_key: view.object_key.as_str().to_owned(),
+            cdn_url: view.cdn_url.as_str().to_owned(),
+            taken_at: rfc3339(view.taken_at.instant()),
+            step: view.step.map(|s| s.as_str().to_owned()),
+            created_at: rfc3339(view.created_at),
+        }
+    }
+}
+
+/// `{"data": …}` around a photo.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PhotoResponse {
+    data: PhotoBody,
+}
+
+/// A page of photos.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PhotoListResponse {
+    /// The photos, by `takenAt` then `photoId`.
+    data: Vec<PhotoBody>,
+    /// Pass as `cursor` for the next page; absent on the last page. Opaque.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+}
+
+/// A work order's photos, by `takenAt` then `photoId`, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/v1/work-orders/{id}/photos",
+    operation_id = "listPhotos",
+    tag = "photos",
+    params(
+        ("id" = String, Path, format = Uuid, description = "The work order's id"),
+        ("limit" = Option<u16>, Query, minimum = 1, maximum = 200, description = "Photos per page, 1 to 200 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page"),
+    ),
+    responses((status = 200, description = "Une page de photos", body = PhotoListResponse)),
+    security(("ApiKey" = []))
+)]
+pub(crate) async fn list_photos(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    guarded(async {
+        let principal = authenticate(&req, &state).await?;
+        let id = req.match_info().get("id").unwrap_or_default();
+        let (limit, cursor) = query_parameters(req.query_string())?;
+        let page = state.list_photos.list(&principal, id, limit.as_deref(), cursor.as_deref()).await?;
+        Ok(HttpResponse::Ok().json(PhotoListResponse {
+            data: page.photos.into_iter().map(PhotoBody::from).collect(),
+            next_cursor: page.next.map(|c| c.to_string()),
+        }))
+    })
+    .await
+}
+
+/// `limit` and `cursor`, each at most once; other parameters are ignored.
+fn query_parameters(query: &str) -> Result<(Option<String>, Option<String>), ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|_| Error::InvalidQuery(vec![FieldError::new(Field::Cursor, "paramètres mal encodés")]))?;
+    let mut errors = Vec::new();
+    let mut take = |name: &str, field: Field| {
+        let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let first = values.next();
+        if values.next().is_some() {
+            errors.push(FieldError::new(field, "ne doit être donné qu'une fois"));
+        }
+        first
+    };
+    let (limit, cursor) = (take("limit", Field::Limit), take("cursor", Field::Cursor));
+    if errors.is_empty() { Ok((limit, cursor)) } else { Err(Error::InvalidQuery(errors).into()) }
+}
+
+/// One photo of a work order: the target of an attach's `Location`.
+#[utoipa::path(
+    get,
+    path = "/v1/work-orders/{id}/photos/{photoId}",
+    operation_id = "getPhoto",
+    tag = "photos",
+    params(
+        ("id" = String, Path, format = Uuid, description = "The work order's id"),
+        ("photoId" = String, Path, description = "The photo's id (a ULID)"),
+    ),
+    responses((status = 200, description = "La photo", body = PhotoResponse)),
+    security(("ApiKey" = []))
+)]
+pub(crate) async fn get_photo(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    guarded(async {
+        let principal = authenticate(&req, &state).await?;
+        let id = req.match_info().get("id").unwrap_or_default();
+        let photo_id = req.match_info().get("photoId").unwrap_or_default();
+        let photo = state.get_photo.get(&principal, id, photo_id).await?;
+        Ok(HttpResponse::Ok().json(PhotoResponse { data: photo.into() }))
+    })
+    .await
+}

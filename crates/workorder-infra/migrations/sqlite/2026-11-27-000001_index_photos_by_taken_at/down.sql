@@ -1,0 +1,1 @@
+DROP INDEX photos_by_taken_at;
