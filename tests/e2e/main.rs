@@ -308,3 +308,91 @@ mod contract_table {
         assert_eq!(request(addr, "GET", "/readyz", &[], "").status, 200);
     }
 }
+
+mod operations {
+    //! The CLI's defaults, signals and configuration taking effect on the real binary.
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    use super::support::{Env, attach, photo, request};
+
+    super::on_both_backends!(a_work_order_is_planned_by_default_and_keeps_a_given_id);
+
+    fn a_work_order_is_planned_by_default_and_keeps_a_given_id(env: Env) {
+        let key = env.cli(&["api-key", "create", "--tenant", "acme"]);
+        let id = "2489e9ad-2ee2-8e00-8ec9-32d5f69181c0";
+        assert_eq!(env.cli(&["work-order", "create", "--tenant", "acme", "--id", &id.to_uppercase()]), id);
+        let server = env.start();
+        let wo = request(server.addr, "GET", &format!("/v1/work-orders/{id}"), &[("X-API-Key", &key)], "");
+        assert_eq!((wo.status, wo.body["data"]["status"].as_str()), (200, Some("PLANNED")));
+        assert_eq!(wo.body["data"]["title"], serde_json::Value::Null);
+        let again =
+            env.command().args(["work-order", "create", "--tenant", "acme", "--id", id]).output().unwrap();
+        assert!(!again.status.success());
+        let tab = env
+            .command()
+            .args(["api-key", "create", "--tenant", "acme", "--label", "a\tb"])
+            .output()
+            .unwrap();
+        assert!(!tab.status.success(), "a label with a tab would break `api-key list`");
+    }
+
+    fn sqlite_env() -> Env {
+        Env::new(workorder_infra::testing::TestDatabase::sqlite())
+    }
+
+    #[test]
+    fn sigint_stops_the_server_cleanly() {
+        let env = sqlite_env();
+        let server = env.start();
+        let pid = server.child.id().to_string();
+        std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        let status = server.terminate();
+        assert!(status.success(), "{status:?}");
+    }
+
+    #[test]
+    fn the_cdn_allow_list_and_the_clock_skew_come_from_the_environment() {
+        let mut env = sqlite_env();
+        env.extra_env.push(("WORKORDER_CDN_HOSTS".into(), "cdn.example.com, media.example.org".into()));
+        env.extra_env.push(("WORKORDER_CLOCK_SKEW_SECS".into(), "0".into()));
+        let key = env.cli(&["api-key", "create", "--tenant", "acme"]);
+        let wo = env.cli(&["work-order", "create", "--tenant", "acme"]);
+        let server = env.start();
+        assert_eq!(attach(server.addr, &key, &wo, &photo("a.jpg")).status, 201);
+        let elsewhere = photo("b.jpg").replace("cdn.example.com", "evil.example.net");
+        let refused = attach(server.addr, &key, &wo, &elsewhere);
+        assert_eq!((refused.status, refused.body["details"][0]["field"].as_str()), (400, Some("cdnUrl")));
+        let soon = (time::OffsetDateTime::now_utc() + time::Duration::seconds(60))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let future = photo("c.jpg").replace("2026-04-15T12:00:00Z", &soon);
+        let refused = attach(server.addr, &key, &wo, &future);
+        assert_eq!((refused.status, refused.body["details"][0]["field"].as_str()), (400, Some("takenAt")));
+    }
+
+    #[test]
+    fn a_chunked_body_over_16_kib_answers_413() {
+        let env = sqlite_env();
+        let key = env.cli(&["api-key", "create", "--tenant", "acme"]);
+        let wo = env.cli(&["work-order", "create", "--tenant", "acme"]);
+        let server = env.start();
+        let mut stream = TcpStream::connect(server.addr).unwrap();
+        let head = format!(
+            "POST /v1/work-orders/{wo}/photos HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-API-Key: {key}\r\n\
+             Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let chunk = "x".repeat(4096);
+        for _ in 0..5 {
+            if stream.write_all(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes()).is_err() {
+                break;
+            }
+        }
+        let _ = stream.write_all(b"0\r\n\r\n");
+        let mut raw = String::new();
+        let _ = stream.read_to_string(&mut raw);
+        assert!(raw.starts_with("HTTP/1.1 413"), "{raw}");
+        assert!(raw.contains("\"code\":\"PAYLOAD_TOO_LARGE\""), "{raw}");
+    }
+}

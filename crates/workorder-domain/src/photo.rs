@@ -221,6 +221,10 @@ impl TakenAt {
 
     /// Parses an RFC 3339 date-time with an offset (`Z` or `±hh:mm`).
     pub fn parse(raw: &str) -> Result<Self, TakenAtError> {
+        // The parser takes any byte between date and time; RFC 3339 says `T` (or `t`).
+        if !matches!(raw.as_bytes().get(10), Some(b'T' | b't')) {
+            return Err(TakenAtError::Malformed);
+        }
         let instant = OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| TakenAtError::Malformed)?;
         Self::from_instant(instant)
     }
@@ -230,7 +234,8 @@ impl TakenAt {
         if instant < Self::EARLIEST {
             return Err(TakenAtError::TooEarly);
         }
-        let utc = instant.to_offset(UtcOffset::UTC);
+        // 9999-12-31T23:59:59-01:00 is past the last year `time` holds once in UTC.
+        let utc = instant.checked_to_offset(UtcOffset::UTC).ok_or(TakenAtError::InFuture)?;
         let micros = utc.nanosecond() / 1_000 * 1_000;
         utc.replace_nanosecond(micros).map(Self).map_err(|_| TakenAtError::Malformed)
     }
@@ -452,6 +457,11 @@ mod tests {
             (" 2026-04-15T12:00:00Z", Err(TakenAtError::Malformed)),
             ("", Err(TakenAtError::Malformed)),
             ("1776594000", Err(TakenAtError::Malformed)),
+            ("2026-04-15x12:00:00Z", Err(TakenAtError::Malformed)),
+            ("2026-04-15 12:00:00Z", Err(TakenAtError::Malformed)),
+            ("2026-04-15t12:00:00z", Ok(datetime!(2026-04-15 12:00:00 UTC))),
+            ("9999-12-31T23:59:59-01:00", Err(TakenAtError::InFuture)),
+            ("9999-12-31T23:59:59Z", Ok(datetime!(9999-12-31 23:59:59 UTC))),
         ];
         for (raw, expected) in cases {
             assert_eq!(TakenAt::parse(raw).map(TakenAt::instant), expected, "{raw:?}");

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::HttpServer;
 use clap::{Args, Parser, Subcommand};
+use tokio::signal::unix::{SignalKind, signal};
 use workorder_domain::{
     ApiKeyId, AttachPhoto, AttachPolicy, CdnHostPolicy, GetPhoto, ListPhotos, SystemClock, TenantId,
     UlidPhotoIds, ViewWorkOrder, WorkOrderId, WorkOrderStatus,
@@ -256,9 +257,24 @@ fn serve(db: Database, settings: Settings, started: Instant) -> Result<(), Strin
             .client_request_timeout(Duration::from_secs(5))
             .client_disconnect_timeout(Duration::from_secs(1))
             .shutdown_timeout(30)
+            // Our own handlers, registered before the start-up line: actix registers its own
+            // only once the server task first runs, and a signal in between would kill the
+            // process outright.
+            .disable_signals()
             .listen(listener)
             .map_err(|e| format!("cannot listen on {address}: {e}"))?
             .run();
+        let mut terminate = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+        let handle = server.handle();
+        actix_web::rt::spawn(async move {
+            let name = tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = interrupt.recv() => "SIGINT",
+            };
+            log::info!("{name}: no new connections; finishing in-flight requests (30 s at most)");
+            handle.stop(true).await;
+        });
         log::info!(
             "listening on http://{address} (backend {backend}, schema {version}, {workers} workers, ready in {} ms)",
             started.elapsed().as_millis()

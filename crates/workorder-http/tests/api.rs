@@ -191,10 +191,11 @@ async fn closed_and_cancelled_work_orders_answer_409_work_order_closed() {
 #[actix_web::test]
 async fn bad_bodies_answer_400_invalid_body() {
     let w = world();
-    let raw_cases: [(&str, &[u8]); 7] = [
+    let raw_cases: [(&str, &[u8]); 8] = [
         ("malformed", b"{\"minioObjectKey\": "),
         ("empty", b""),
         ("not an object", b"[1,2,3]"),
+        ("an array in the fields' order", br#"["k","https://cdn.example.com/x","2026-04-15T12:00:00Z",null]"#),
         ("a string", b"\"hello\""),
         ("invalid utf-8", b"{\"minioObjectKey\": \"\xff\xfe\"}"),
         ("duplicate keys", br#"{"minioObjectKey":"a","minioObjectKey":"b","cdnUrl":"https://c.example/a","takenAt":"2026-04-15T12:00:00Z"}"#),
@@ -230,6 +231,14 @@ async fn every_bad_field_is_listed_in_details() {
         ),
         (
             json!({"minioObjectKey": "a", "cdnUrl": "https://cdn.example.com/", "takenAt": "2999-01-01T00:00:00Z"}),
+            vec!["takenAt"],
+        ),
+        (
+            json!({"minioObjectKey": "a", "cdnUrl": "https://cdn.example.com/", "takenAt": "9999-12-31T23:59:59-01:00"}),
+            vec!["takenAt"],
+        ),
+        (
+            json!({"minioObjectKey": "a", "cdnUrl": "https://cdn.example.com/", "takenAt": "2026-04-15x12:00:00Z"}),
             vec!["takenAt"],
         ),
         (
@@ -330,6 +339,34 @@ async fn authentication_is_checked_before_everything_else() {
         .insert_header(("Content-Type", "text/plain"))
         .set_payload("x".repeat(20_000));
     call(&w, req).await.assert_error(401, "UNAUTHENTICATED", Some(("identity", "api-keys")));
+}
+
+#[actix_web::test]
+async fn a_bad_body_is_reported_before_a_missing_work_order() {
+    let w = world();
+    call(&w, post("00000000-0000-4000-8000-000000000000").set_payload("{")).await.assert_error(
+        400,
+        "INVALID_BODY",
+        Some(("workorder", "photos")),
+    );
+}
+
+#[actix_web::test]
+async fn another_tenants_closed_work_order_is_not_found_rather_than_closed() {
+    let w = world();
+    let globex = TenantId::parse("globex").unwrap();
+    let other = "11111111-1111-4111-8111-111111111111";
+    w.repo.put_work_order(&globex, WorkOrderId::parse(other).unwrap(), WorkOrderStatus::Closed);
+    call(&w, post(other).set_json(photo())).await.assert_error(
+        404,
+        "WORK_ORDER_NOT_FOUND",
+        Some(("workorder", "work-orders")),
+    );
+    call(&w, post(other).insert_header(("X-API-Key", GLOBEX_KEY)).set_json(photo())).await.assert_error(
+        409,
+        "WORK_ORDER_CLOSED",
+        Some(("workorder", "work-orders")),
+    );
 }
 
 #[actix_web::test]
@@ -459,6 +496,10 @@ async fn a_clients_trace_id_is_reused_and_a_bad_one_replaced() {
     let given = call(&w, TestRequest::get().uri("/nope").insert_header(("X-Trace-Id", "req-42.a_B"))).await;
     assert_eq!(given.header("x-trace-id"), Some("req-42.a_B"));
     assert_eq!(given.body["traceId"], "req-42.a_B");
+    let longest = "a".repeat(64);
+    let kept =
+        call(&w, TestRequest::get().uri("/nope").insert_header(("X-Trace-Id", longest.as_str()))).await;
+    assert_eq!(kept.header("x-trace-id"), Some(longest.as_str()));
     for bad in ["", "has space", "ünïcode", &"x".repeat(65), "a/b"] {
         let a = call(&w, TestRequest::get().uri("/nope").insert_header(("X-Trace-Id", bad))).await;
         let made = a.header("x-trace-id").unwrap();

@@ -36,7 +36,14 @@ impl From<ApiKeyRow> for ApiKeyInfo {
 
 impl Database {
     /// Makes a key for `tenant` and stores its hash; the returned key is the only copy.
+    /// The label is free text of at most 200 characters without control characters (it is
+    /// printed one key a line).
     pub fn create_api_key(&self, tenant: TenantId, label: &str) -> Result<NewApiKey, InfraError> {
+        if label.chars().count() > 200 || label.chars().any(char::is_control) {
+            return Err(InfraError::Invalid(
+                "a key's label is at most 200 characters, without control characters".into(),
+            ));
+        }
         let key = NewApiKey::generate(tenant)?;
         let row = ApiKeyRow {
             tenant_id: key.tenant.to_string(),

@@ -100,6 +100,18 @@ impl fmt::Display for DatabaseUrl {
                         // Cannot fail: a URL with a password has a host.
                         let _ = url.set_password(Some("***"));
                     }
+                    // libpq also takes secrets as parameters.
+                    let secret = |key: &str| matches!(key, "password" | "sslpassword" | "sslkey");
+                    if url.query_pairs().any(|(k, _)| secret(&k)) {
+                        let pairs: Vec<(String, String)> = url
+                            .query_pairs()
+                            .map(|(k, v)| {
+                                let v = if secret(&k) { "***".to_owned() } else { v.into_owned() };
+                                (k.into_owned(), v)
+                            })
+                            .collect();
+                        url.query_pairs_mut().clear().extend_pairs(pairs);
+                    }
                     f.write_str(url.as_str())
                 }
                 Err(_) => f.write_str("postgres://<unparsable>"),
@@ -256,6 +268,9 @@ pub enum InfraError {
     /// The thing named does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// An argument breaks a rule.
+    #[error("{0}")]
+    Invalid(String),
     /// The thing to create already exists.
     #[error("{0}")]
     AlreadyExists(String),
@@ -462,6 +477,8 @@ mod tests {
         let url = DatabaseUrl::parse("postgres://app:hunter2@db:5432/wo").unwrap();
         assert_eq!(url.to_string(), "postgres://app:***@db:5432/wo");
         assert!(!format!("{url:?}").contains("hunter2"));
+        let in_query = DatabaseUrl::parse("postgres://db/wo?sslmode=require&password=hunter2").unwrap();
+        assert_eq!(in_query.to_string(), "postgres://db/wo?sslmode=require&password=***");
     }
 
     #[test]

@@ -108,6 +108,11 @@ async fn attach(
     require_json(&req)?;
     let bytes = read_body(&req, payload).await?;
     let body: AttachPhotoBody = serde_json::from_slice(&bytes).map_err(describe_json_error)?;
+    // serde fills a struct from an array too ([key, url, takenAt, step]); the body must be an
+    // object. It parsed, so the first byte that is not white space is `{` or `[`.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::invalid_body("le corps doit être un objet JSON, sans champ en double"));
+    }
 
     let mut errors = Vec::new();
     let fields = PhotoFields {
