@@ -9,7 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
 use crate::AppState;
-use crate::error::{ErrorPayload, RETRY_AFTER_SECS};
+use crate::error::ErrorPayload;
 
 /// The trace id header, read from requests and set on every response.
 pub const TRACE_ID_HEADER: &str = "x-trace-id";
@@ -71,8 +71,8 @@ pub(crate) async fn edge(
         response = response.map_body(|head, _| {
             head.status = payload.status;
             head.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            if payload.status == actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
-                head.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+            if let Some(seconds) = payload.retry_after {
+                head.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
             BoxBody::new(body)
         });

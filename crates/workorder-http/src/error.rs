@@ -22,14 +22,17 @@ pub(crate) struct ErrorPayload {
     pub(crate) details: Vec<FieldError>,
     /// The cause chain of a server fault, for the log only.
     pub(crate) log_detail: Option<String>,
+    /// Seconds for `Retry-After`, when the client should wait.
+    pub(crate) retry_after: Option<u64>,
 }
 
 /// Seconds a client should wait before retrying after a 503.
-pub(crate) const RETRY_AFTER_SECS: &str = "2";
+const RETRY_AFTER_SECS: u64 = 2;
 
 impl ErrorPayload {
     fn transport(status: StatusCode, code: &'static str, message: &'static str) -> Self {
-        Self { status, code, message, origin: None, details: Vec::new(), log_detail: None }
+        let retry_after = (status == StatusCode::SERVICE_UNAVAILABLE).then_some(RETRY_AFTER_SECS);
+        Self { status, code, message, origin: None, details: Vec::new(), log_detail: None, retry_after }
     }
 
     /// The payload of an answer actix made without one of ours, by its status.
@@ -103,6 +106,12 @@ pub enum ApiError {
     /// The body is over the limit.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// Too many failed authentications from this address lately.
+    #[error("too many failed authentications")]
+    TooManyRequests {
+        /// When the address may try again.
+        retry_after: std::time::Duration,
+    },
     /// The body did not arrive within the time allowed.
     #[error("request body timed out")]
     RequestTimeout,
@@ -133,12 +142,21 @@ impl ApiError {
                 details: error.field_errors().to_vec(),
                 log_detail: matches!(error.kind(), ErrorKind::Unavailable | ErrorKind::Internal)
                     .then(|| cause_chain(error)),
+                retry_after: (error.kind() == ErrorKind::Unavailable).then_some(RETRY_AFTER_SECS),
             },
             ApiError::PayloadTooLarge => ErrorPayload::transport(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "PAYLOAD_TOO_LARGE",
                 "Corps de requête trop volumineux (16 Kio au plus)",
             ),
+            ApiError::TooManyRequests { retry_after } => ErrorPayload {
+                retry_after: Some(retry_after.as_secs().max(1)),
+                ..ErrorPayload::transport(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TOO_MANY_REQUESTS",
+                    "Trop d'échecs d'authentification, réessayez plus tard",
+                )
+            },
             ApiError::RequestTimeout => ErrorPayload::transport(
                 StatusCode::REQUEST_TIMEOUT,
                 "REQUEST_TIMEOUT",

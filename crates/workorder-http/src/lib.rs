@@ -13,12 +13,14 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use workorder_domain::{ApiKeyVerifier, AttachPhoto, GetPhoto, ListPhotos, ViewWorkOrder, WorkOrderRepo};
 
+mod auth_limit;
 mod edge;
 mod error;
 pub(crate) mod metrics;
 mod openapi;
 mod routes;
 
+pub use auth_limit::{AuthFailureLimit, AuthLimiter};
 pub use edge::{TRACE_ID_HEADER, TraceId};
 pub use error::ApiError;
 pub use metrics::{Metrics, PoolProbe, PoolSample};
@@ -44,6 +46,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The database pool, for its metrics, when there is one.
     pub pool: Option<Arc<dyn PoolProbe>>,
+    /// Failed authentications per client address.
+    pub auth_limiter: Arc<AuthLimiter>,
 }
 
 impl std::fmt::Debug for AppState {

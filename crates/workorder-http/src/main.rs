@@ -14,7 +14,7 @@ use workorder_domain::{
     ApiKeyId, AttachPhoto, AttachPolicy, CdnHostPolicy, GetPhoto, ListPhotos, SystemClock, TenantId,
     UlidPhotoIds, ViewWorkOrder, WorkOrderId, WorkOrderStatus,
 };
-use workorder_http::{AppState, Metrics, PoolProbe, PoolSample, app};
+use workorder_http::{AppState, AuthFailureLimit, AuthLimiter, Metrics, PoolProbe, PoolSample, app};
 use workorder_infra::{
     Database, DatabaseConfig, DatabaseUrl, DieselApiKeyVerifier, DieselWorkOrderRepo, KeyCacheTtl,
 };
@@ -64,6 +64,10 @@ struct ServeArgs {
     /// How long a verified API key is trusted without reading the database, in seconds (0 to 30).
     #[arg(long, env = "WORKORDER_KEY_CACHE_TTL_SECS", default_value_t = 10, global = true)]
     key_cache_ttl_secs: u64,
+    /// Failed authentications allowed per client address per minute before it is answered
+    /// 429; 0 disables the limit.
+    #[arg(long, env = "WORKORDER_AUTH_FAILURES_PER_MINUTE", default_value_t = 20, global = true)]
+    auth_failures_per_minute: u32,
     /// HTTP worker threads; 0 means one per CPU.
     #[arg(long, env = "WORKORDER_WORKERS", default_value_t = 0, global = true)]
     workers: usize,
@@ -142,6 +146,7 @@ struct Settings {
     bind: String,
     policy: AttachPolicy,
     key_cache_ttl: KeyCacheTtl,
+    auth_failure_limit: AuthFailureLimit,
     workers: usize,
 }
 
@@ -168,7 +173,9 @@ impl Settings {
         } else {
             serve.workers
         };
-        Ok(Self { database, bind: serve.bind, policy, key_cache_ttl, workers })
+        let auth_failure_limit =
+            AuthFailureLimit { failures: serve.auth_failures_per_minute, window: Duration::from_secs(60) };
+        Ok(Self { database, bind: serve.bind, policy, key_cache_ttl, auth_failure_limit, workers })
     }
 }
 
@@ -248,6 +255,7 @@ fn serve(db: Database, settings: Settings, started: Instant) -> Result<(), Strin
         repo,
         metrics: Arc::new(Metrics::default()),
         pool: Some(Arc::new(DatabasePool(db.clone()))),
+        auth_limiter: Arc::new(AuthLimiter::new(settings.auth_failure_limit)),
     };
     let backend = db.backend();
     let workers = settings.workers;

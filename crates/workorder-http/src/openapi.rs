@@ -135,6 +135,7 @@ fn errors_of(operation_id: &str) -> Vec<ApiError> {
         _ => Vec::new(),
     };
     if operation_id != "readyz" && operation_id != "healthz" && operation_id != "metrics" {
+        errors.push(ApiError::TooManyRequests { retry_after: std::time::Duration::from_secs(60) });
         errors.extend(server);
     }
     errors.push(ApiError::MethodNotAllowed);
@@ -183,7 +184,7 @@ fn add_errors(operation: &mut Operation) {
         let description = payloads.iter().map(|p| p.code).collect::<Vec<_>>().join(", ");
         let mut response =
             ResponseBuilder::new().description(description).content("application/json", content.build());
-        if status == 503 {
+        if status == 503 || status == 429 {
             response = response.header(
                 "Retry-After",
                 HeaderBuilder::new()

@@ -17,8 +17,14 @@ pub(crate) mod health;
 pub(crate) mod photos;
 pub(crate) mod work_orders;
 
-/// The caller's principal, from exactly one non-empty `X-API-Key`.
+/// The caller's principal, from exactly one non-empty `X-API-Key`. An address with too many
+/// recent failures is refused before its key is even looked at.
 pub(crate) async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Principal, ApiError> {
+    let client = req.peer_addr().map(|a| a.ip());
+    if let Some(wait) = client.and_then(|ip| state.auth_limiter.refused(ip)) {
+        state.metrics.observe_auth_failure();
+        return Err(ApiError::TooManyRequests { retry_after: wait });
+    }
     let mut values = req.headers().get_all("x-api-key");
     let presented = match (values.next(), values.next()) {
         (Some(value), None) => value.to_str().ok().and_then(|v| ApiKeySecret::new(v).ok()),
@@ -30,6 +36,9 @@ pub(crate) async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<
     };
     if matches!(verified, Err(Error::Unauthenticated)) {
         state.metrics.observe_auth_failure();
+        if let Some(ip) = client {
+            state.auth_limiter.failed(ip);
+        }
     }
     Ok(verified?)
 }

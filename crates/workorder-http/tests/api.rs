@@ -15,7 +15,7 @@ use workorder_domain::{
     TenantId, UlidPhotoIds, WorkOrderId, WorkOrderRepo, WorkOrderStatus,
 };
 use workorder_domain::{GetPhoto, ListPhotos, ViewWorkOrder};
-use workorder_http::{AppState, Metrics, app};
+use workorder_http::{AppState, AuthLimiter, Metrics, app};
 
 const WO: &str = "2489E9AD-2EE2-8E00-8EC9-32D5F69181C0";
 const KEY: &str = "acme-key";
@@ -49,6 +49,7 @@ fn world_with(
         repo,
         metrics: Arc::new(Metrics::default()),
         pool: None,
+        auth_limiter: Arc::new(AuthLimiter::default()),
     };
     World { repo: in_memory, verifier, state }
 }
@@ -515,4 +516,32 @@ async fn healthz_answers_without_a_key() {
     let w = world();
     let a = call(&w, TestRequest::get().uri("/healthz")).await;
     assert_eq!((a.status, a.body.clone()), (StatusCode::OK, json!({"status": "ok"})));
+}
+
+#[actix_web::test]
+async fn too_many_failed_authentications_from_one_address_answer_429_with_retry_after() {
+    let mut w = world();
+    w.state.auth_limiter = Arc::new(workorder_http::AuthLimiter::new(workorder_http::AuthFailureLimit {
+        failures: 5,
+        window: std::time::Duration::from_secs(60),
+    }));
+    let attacker: std::net::SocketAddr = "192.0.2.7:40000".parse().unwrap();
+    let honest: std::net::SocketAddr = "198.51.100.9:40000".parse().unwrap();
+    for i in 0..5 {
+        let req = post(WO).insert_header(("X-API-Key", format!("guess-{i}"))).peer_addr(attacker);
+        call(&w, req.set_json(photo())).await.assert_error(
+            401,
+            "UNAUTHENTICATED",
+            Some(("identity", "api-keys")),
+        );
+    }
+    let refused =
+        call(&w, post(WO).insert_header(("X-API-Key", "guess-6")).peer_addr(attacker).set_json(photo()))
+            .await;
+    refused.assert_error(429, "TOO_MANY_REQUESTS", None);
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait));
+    // Another address is not slowed, and valid requests never counted.
+    let ok = call(&w, post(WO).peer_addr(honest).set_json(photo())).await;
+    assert_eq!(ok.status, StatusCode::CREATED);
 }

@@ -13,7 +13,7 @@ use workorder_domain::{
     ApiKeyId, AttachPhoto, AttachPolicy, GetPhoto, ListPhotos, Principal, SystemClock, TenantId,
     UlidPhotoIds, ViewWorkOrder, WorkOrderId, WorkOrderStatus,
 };
-use workorder_http::{AppState, Metrics, app, openapi_json};
+use workorder_http::{AppState, AuthLimiter, Metrics, app, openapi_json};
 
 const WO: &str = "2489e9ad-2ee2-8e00-8ec9-32d5f69181c0";
 
@@ -42,6 +42,7 @@ fn state() -> (AppState, Arc<InMemoryWorkOrderRepo>) {
         repo: repo.clone(),
         metrics: Arc::new(Metrics::default()),
         pool: None,
+        auth_limiter: Arc::new(AuthLimiter::default()),
     };
     (state, repo)
 }
