@@ -4,6 +4,7 @@
 
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
+mod hostile;
 mod support;
 
 use std::io::Write;
@@ -395,4 +396,19 @@ mod operations {
         assert!(raw.starts_with("HTTP/1.1 413"), "{raw}");
         assert!(raw.contains("\"code\":\"PAYLOAD_TOO_LARGE\""), "{raw}");
     }
+}
+
+mod hostile_input {
+    //! The hostile suite, on both backends.
+    use crate::hostile::{
+        hostile_requests_get_the_contracts_answers_and_change_nothing_else,
+        requests_that_are_not_http_are_refused_and_the_server_lives_on,
+        slow_and_cut_off_bodies_are_answered_within_the_servers_timeouts,
+    };
+
+    super::on_both_backends!(
+        hostile_requests_get_the_contracts_answers_and_change_nothing_else,
+        slow_and_cut_off_bodies_are_answered_within_the_servers_timeouts,
+        requests_that_are_not_http_are_refused_and_the_server_lives_on,
+    );
 }
