@@ -14,6 +14,12 @@ use workorder_domain::{CdnUrl, ObjectKey, Step, TakenAt};
 
 use crate::support::{Env, request};
 
+/// Status, headers (lower-case names) and JSON body of one response.
+type Answer = (u16, Vec<(String, String)>, Value);
+
+/// A header case: name, headers, expected status and code.
+type HeaderCase<'a> = (&'a str, Vec<(&'a str, &'a [u8])>, u16, Option<&'static str>);
+
 struct Case {
     name: String,
     raw: Vec<u8>,
@@ -257,7 +263,7 @@ fn cases(t: &Target) -> Vec<Case> {
     let body = valid("headers.jpg").to_string();
     let json_ct: (&str, &[u8]) = ("Content-Type", b"application/json");
     let long_key = "k".repeat(8 * 1024);
-    let header_cases: Vec<(&str, Vec<(&str, &[u8])>, u16, Option<&'static str>)> = vec![
+    let header_cases: Vec<HeaderCase<'_>> = vec![
         ("no key", vec![json_ct], 401, Some("UNAUTHENTICATED")),
         (
             "repeated key",
@@ -361,7 +367,7 @@ fn cases(t: &Target) -> Vec<Case> {
 
 /// Sends a request and reads one response, tolerating a reset once the response is whole
 /// (a server may close while a refused body is still being sent).
-fn exchange(addr: SocketAddr, raw: &[u8]) -> Result<(u16, Vec<(String, String)>, Value), String> {
+fn exchange(addr: SocketAddr, raw: &[u8]) -> Result<Answer, String> {
     let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
     let mut writer = stream.try_clone().map_err(|e| e.to_string())?;
@@ -374,7 +380,7 @@ fn exchange(addr: SocketAddr, raw: &[u8]) -> Result<(u16, Vec<(String, String)>,
     response
 }
 
-fn read_one_response(mut stream: TcpStream) -> Result<(u16, Vec<(String, String)>, Value), String> {
+fn read_one_response(mut stream: TcpStream) -> Result<Answer, String> {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
