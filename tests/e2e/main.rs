@@ -4,6 +4,7 @@
 
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
+mod faults;
 mod hostile;
 mod support;
 
@@ -411,4 +412,11 @@ mod hostile_input {
         slow_and_cut_off_bodies_are_answered_within_the_servers_timeouts,
         requests_that_are_not_http_are_refused_and_the_server_lives_on,
     );
+}
+
+mod kill_nine {
+    //! The server killed under load, on both backends.
+    use crate::faults::killing_the_server_under_load_loses_nothing_acknowledged;
+
+    super::on_both_backends!(killing_the_server_under_load_loses_nothing_acknowledged);
 }

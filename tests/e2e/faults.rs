@@ -1,0 +1,326 @@
+//! Faults: the database stopped under load, the server killed under load, an exhausted pool,
+//! and SQLite under many writers. Nothing acknowledged may be lost; no answer may be a 500.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::support::{Env, attach, photo, request};
+
+/// A PostgreSQL server of the test's own (initdb + pg_ctl on a free port in a temporary
+/// directory), so stopping it harms nothing else.
+pub(crate) struct PrivatePostgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    pub(crate) port: u16,
+}
+
+impl PrivatePostgres {
+    pub(crate) fn start() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's server binaries under /usr/lib/postgresql")
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("bin"))
+            .find(|p| p.join("initdb").exists())
+            .expect("initdb");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = std::env::temp_dir().join(format!("workorder-pg-{}", ulid::Ulid::generate()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pg = Self { dir, bin, port };
+        Command::new("chown").args(["postgres:postgres", &pg.dir.display().to_string()]).status().unwrap();
+        let initdb = pg.as_postgres(
+            &pg.bin.join("initdb"),
+            &["-D", &pg.data(), "-A", "trust", "-U", "postgres", "--no-sync"],
+        );
+        assert!(initdb.success(), "initdb failed");
+        pg.start_server();
+        pg
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    /// Runs a PostgreSQL binary as the postgres user (the server refuses to run as root).
+    fn as_postgres(&self, program: &std::path::Path, args: &[&str]) -> std::process::ExitStatus {
+        let mut command = if nix_is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        };
+        command
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+    }
+
+    pub(crate) fn start_server(&self) {
+        let options =
+            format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=on", self.port, self.dir.display());
+        let log = self.dir.join("log").display().to_string();
+        let status = self.as_postgres(
+            &self.bin.join("pg_ctl"),
+            &["-D", &self.data(), "-o", &options, "-l", &log, "-w", "start"],
+        );
+        assert!(status.success(), "pg_ctl start failed");
+    }
+
+    /// Stops at once, as a crash would: no checkpoint, clients cut off.
+    pub(crate) fn stop_immediately(&self) {
+        let status = self
+            .as_postgres(&self.bin.join("pg_ctl"), &["-D", &self.data(), "-m", "immediate", "-w", "stop"]);
+        assert!(status.success(), "pg_ctl stop failed");
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = self.as_postgres(&self.bin.join("pg_ctl"), &["-D", &self.data(), "-m", "immediate", "stop"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Posts distinct photos from a few threads until stopped; what each answer was.
+struct Load {
+    stop: Arc<AtomicBool>,
+    answers: Arc<Mutex<Vec<(u16, Option<String>, Option<String>)>>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(addr: SocketAddr, key: &str, wo: &str, threads: usize) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let answers = Arc::new(Mutex::new(Vec::new()));
+        let threads = (0..threads)
+            .map(|t| {
+                let (stop, answers, key, wo) = (stop.clone(), answers.clone(), key.to_owned(), wo.to_owned());
+                std::thread::spawn(move || {
+                    let mut i = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        i += 1;
+                        let name = format!("load/{t}/{i}.jpg");
+                        let answer = std::panic::catch_unwind(|| attach(addr, &key, &wo, &photo(&name)));
+                        let entry = match answer {
+                            Ok(a) => (
+                                a.status,
+                                a.body["data"]["photoId"].as_str().map(str::to_owned),
+                                a.header("retry-after").map(str::to_owned),
+                            ),
+                            // The server was killed mid-request: no answer, nothing acknowledged.
+                            Err(_) => (0, None, None),
+                        };
+                        answers.lock().unwrap().push(entry);
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                })
+            })
+            .collect();
+        Self { stop, answers, threads }
+    }
+
+    fn finish(self) -> Vec<(u16, Option<String>, Option<String>)> {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads {
+            t.join().unwrap();
+        }
+        Arc::try_unwrap(self.answers).unwrap().into_inner().unwrap()
+    }
+}
+
+fn acknowledged(answers: &[(u16, Option<String>, Option<String>)]) -> HashSet<String> {
+    answers.iter().filter(|(s, _, _)| (200..300).contains(s)).filter_map(|(_, id, _)| id.clone()).collect()
+}
+
+/// Every photo id on the work order, through the read side.
+fn stored(addr: SocketAddr, key: &str, wo: &str) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    let mut cursor = String::new();
+    loop {
+        let path = format!("/v1/work-orders/{wo}/photos?limit=200{cursor}");
+        let page = request(addr, "GET", &path, &[("X-API-Key", key)], "");
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        for photo in page.body["data"].as_array().unwrap() {
+            ids.insert(photo["photoId"].as_str().unwrap().to_owned());
+        }
+        match page.body["nextCursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return ids,
+        }
+    }
+}
+
+fn wait_for(what: &str, within: Duration, mut check: impl FnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < within, "{what}: not within {within:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    started.elapsed()
+}
+
+#[test]
+fn postgres_stopped_under_load_answers_503_then_recovers_without_a_restart_and_loses_nothing() {
+    let pg = PrivatePostgres::start();
+    let mut env = Env::new(workorder_infra::testing::TestDatabase::sqlite());
+    env.extra_env.push(("DATABASE_URL".into(), pg.url()));
+    env.extra_env.push(("WORKORDER_DB_TIMEOUT_MS".into(), "500".into()));
+    let key = env.cli(&["api-key", "create", "--tenant", "acme"]);
+    let wo = env.cli(&["work-order", "create", "--tenant", "acme"]);
+    let server = env.start();
+    let load = Load::start(server.addr, &key, &wo, 4);
+    std::thread::sleep(Duration::from_millis(700));
+
+    pg.stop_immediately();
+    let down_for = wait_for("a 503 while PostgreSQL is down", Duration::from_secs(10), || {
+        let answer = attach(server.addr, &key, &wo, &photo("probe-down.jpg"));
+        answer.status == 503
+            && answer.header("retry-after").is_some()
+            && answer.body["code"] == "SERVICE_UNAVAILABLE"
+    });
+    let ready = request(server.addr, "GET", "/readyz", &[], "");
+    assert_eq!((ready.status, ready.body["code"].as_str()), (503, Some("SERVICE_UNAVAILABLE")));
+    std::thread::sleep(Duration::from_millis(500));
+
+    pg.start_server();
+    let back_after = wait_for("201s again once PostgreSQL is back", Duration::from_secs(20), || {
+        attach(server.addr, &key, &wo, &photo(&format!("probe-up-{}.jpg", ulid::Ulid::generate()))).status
+            == 201
+    });
+    assert_eq!(request(server.addr, "GET", "/readyz", &[], "").status, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let answers = load.finish();
+
+    let statuses: HashSet<u16> = answers.iter().map(|(s, _, _)| *s).collect();
+    assert!(
+        statuses.iter().all(|s| [201, 503].contains(s)),
+        "unexpected answers under the outage: {statuses:?}"
+    );
+    assert!(answers.iter().filter(|(s, _, _)| *s == 503).all(|(_, _, retry)| retry.is_some()));
+    let acked = acknowledged(&answers);
+    let stored = stored(server.addr, &key, &wo);
+    let lost: Vec<_> = acked.difference(&stored).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    eprintln!(
+        "postgres outage: {} answers ({} acknowledged, {} x 503), 503 within {down_for:?}, 201 again {back_after:?} after restart, 0 lost",
+        answers.len(),
+        acked.len(),
+        answers.iter().filter(|(s, _, _)| *s == 503).count()
+    );
+}
+
+pub(crate) fn killing_the_server_under_load_loses_nothing_acknowledged(env: Env) {
+    let key = env.cli(&["api-key", "create", "--tenant", "acme"]);
+    let wo = env.cli(&["work-order", "create", "--tenant", "acme"]);
+    let mut server = env.start();
+    let load = Load::start(server.addr, &key, &wo, 4);
+    std::thread::sleep(Duration::from_millis(800));
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    let answers = load.finish();
+    let acked = acknowledged(&answers);
+    assert!(!acked.is_empty());
+    assert!(answers.iter().all(|(s, _, _)| *s != 500));
+
+    let server = env.start();
+    let stored = stored(server.addr, &key, &wo);
+    let lost: Vec<_> = acked.difference(&stored).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    eprintln!("kill -9 under load: {} acknowledged, {} stored, 0 lost", acked.len(), stored.len());
+}
+
+#[test]
+fn an_exhausted_pool_answers_503_within_its_timeout() {
+    let Some(db) = workorder_infra::testing::TestDatabase::postgres() else { return };
+    let mut env = Env::new(db);
+    env.extra_env.push(("WORKORDER_DB_POOL_SIZE".into(), "1".into()));
+    env.extra_env.push(("WORKORDER_DB_TIMEOUT_MS".into(), "300".into()));
+    let key = env.cli(&["api-key", "create", "--tenant", "acme"]);
+    let wo = env.cli(&["work-order", "create", "--tenant", "acme"]);
+    let server = env.start();
+    // Another session holds the work order's row: an attach waits on it, holding the pool's
+    // only connection.
+    let url = env.database_url();
+    let locked = Arc::new(AtomicBool::new(false));
+    let release = Arc::new(AtomicBool::new(false));
+    let holder = {
+        let (locked, release, wo) = (locked.clone(), release.clone(), wo.clone());
+        std::thread::spawn(move || {
+            use diesel::{Connection, RunQueryDsl};
+            let mut conn = diesel::PgConnection::establish(&url).unwrap();
+            conn.transaction::<_, diesel::result::Error, _>(|c| {
+                diesel::sql_query(format!("SELECT 1 FROM work_orders WHERE id = '{wo}' FOR UPDATE"))
+                    .execute(c)?;
+                locked.store(true, Ordering::SeqCst);
+                while !release.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Ok(())
+            })
+            .unwrap();
+        })
+    };
+    wait_for("the row lock", Duration::from_secs(5), || locked.load(Ordering::SeqCst));
+    let addr = server.addr;
+    let (k, w) = (key.clone(), wo.clone());
+    let blocked = std::thread::spawn(move || attach(addr, &k, &w, &photo("blocked.jpg")));
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let starved = attach(server.addr, &key, &wo, &photo("starved.jpg"));
+    let waited = started.elapsed();
+    assert_eq!((starved.status, starved.body["code"].as_str()), (503, Some("SERVICE_UNAVAILABLE")));
+    assert!(starved.header("retry-after").is_some());
+    assert!(waited < Duration::from_secs(2), "waited {waited:?} for a 300 ms pool timeout");
+    release.store(true, Ordering::SeqCst);
+    holder.join().unwrap();
+    assert_eq!(blocked.join().unwrap().status, 201);
+    let metrics = request(server.addr, "GET", "/metrics", &[], "");
+    assert_eq!(metrics.status, 200);
+    eprintln!("exhausted pool: 503 after {waited:?} (timeout 300 ms)");
+}
+
+#[test]
+fn sixty_four_concurrent_writers_on_sqlite_never_see_a_lock() {
+    let env = Env::new(workorder_infra::testing::TestDatabase::sqlite());
+    let key = env.cli(&["api-key", "create", "--tenant", "acme"]);
+    let wo = env.cli(&["work-order", "create", "--tenant", "acme"]);
+    let server = env.start();
+    let barrier = Arc::new(std::sync::Barrier::new(64));
+    let addr = server.addr;
+    let answers: Vec<_> = (0..64)
+        .map(|i| {
+            let (barrier, key, wo) = (barrier.clone(), key.clone(), wo.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                (0..5)
+                    .map(|j| attach(addr, &key, &wo, &photo(&format!("w{i}/{j}.jpg"))).status)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(answers.len(), 320);
+    assert!(
+        answers.iter().all(|s| *s == 201),
+        "{:?}",
+        answers.iter().filter(|s| **s != 201).collect::<Vec<_>>()
+    );
+    assert!(!server.log().contains("database is locked"));
+}
