@@ -96,10 +96,13 @@ impl Drop for PrivatePostgres {
     }
 }
 
+/// One answer under load: status (0: none, the server was gone), photo id, Retry-After.
+type LoadAnswer = (u16, Option<String>, Option<String>);
+
 /// Posts distinct photos from a few threads until stopped; what each answer was.
 struct Load {
     stop: Arc<AtomicBool>,
-    answers: Arc<Mutex<Vec<(u16, Option<String>, Option<String>)>>>,
+    answers: Arc<Mutex<Vec<LoadAnswer>>>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
@@ -134,7 +137,7 @@ impl Load {
         Self { stop, answers, threads }
     }
 
-    fn finish(self) -> Vec<(u16, Option<String>, Option<String>)> {
+    fn finish(self) -> Vec<LoadAnswer> {
         self.stop.store(true, Ordering::Relaxed);
         for t in self.threads {
             t.join().unwrap();
@@ -143,7 +146,7 @@ impl Load {
     }
 }
 
-fn acknowledged(answers: &[(u16, Option<String>, Option<String>)]) -> HashSet<String> {
+fn acknowledged(answers: &[LoadAnswer]) -> HashSet<String> {
     answers.iter().filter(|(s, _, _)| (200..300).contains(s)).filter_map(|(_, id, _)| id.clone()).collect()
 }
 
