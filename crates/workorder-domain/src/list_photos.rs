@@ -71,7 +71,8 @@ impl PhotoCursor {
         let invalid = || FieldError::new(Field::Cursor, "curseur invalide");
         let (micros, id) = raw.split_once('-').ok_or_else(invalid)?;
         let micros: i128 = micros.parse().map_err(|_| invalid())?;
-        let instant = OffsetDateTime::from_unix_timestamp_nanos(micros * 1_000).map_err(|_| invalid())?;
+        let nanos = micros.checked_mul(1_000).ok_or_else(invalid)?;
+        let instant = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| invalid())?;
         let taken_at = TakenAt::from_instant(instant).map_err(|_| invalid())?;
         let photo_id = id.parse().map_err(|_| invalid())?;
         Ok(Self { taken_at, photo_id })
@@ -174,6 +175,8 @@ mod tests {
             "1-notaulid",
             "0-01M8ED3501T42800T2900E57BB",
             "99999999999999999999999-01M8ED3501T42800T2900E57BB",
+            // Found by the fuzzer: 39 digits of microseconds overflowed when scaled to nanoseconds.
+            "177625440200000177625440062544020000001-01M8ED3501T42800T2900E57BB",
         ] {
             assert!(PhotoCursor::parse(bad).is_err(), "{bad:?}");
         }

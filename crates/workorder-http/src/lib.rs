@@ -25,7 +25,7 @@ pub use edge::{TRACE_ID_HEADER, TraceId};
 pub use error::ApiError;
 pub use metrics::{Metrics, PoolProbe, PoolSample};
 pub use openapi::{ApiDoc, openapi_json};
-pub use routes::attach_photo::MAX_BODY_BYTES;
+pub use routes::attach_photo::{MAX_BODY_BYTES, decode_command};
 
 /// What the routes need: the use cases and the ports they call directly.
 #[derive(Clone)]

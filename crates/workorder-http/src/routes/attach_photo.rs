@@ -10,7 +10,9 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
-use workorder_domain::{Disposition, Error, Field, FieldError, PhotoFields, WorkOrderId};
+use workorder_domain::{
+    AttachPhoto, AttachPhotoCommand, Disposition, Error, Field, FieldError, PhotoFields, WorkOrderId,
+};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -107,32 +109,7 @@ async fn attach(
     WorkOrderId::parse(raw_id).map_err(|_| Error::InvalidWorkOrderId)?;
     require_json(&req)?;
     let bytes = read_body(&req, payload).await?;
-    let body: AttachPhotoBody = serde_json::from_slice(&bytes).map_err(describe_json_error)?;
-    // serde fills a struct from an array too ([key, url, takenAt, step]); the body must be an
-    // object. It parsed, so the first byte that is not white space is `{` or `[`.
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ApiError::invalid_body("le corps doit être un objet JSON, sans champ en double"));
-    }
-
-    let mut errors = Vec::new();
-    let fields = PhotoFields {
-        minio_object_key: string_field(&mut errors, Field::MinioObjectKey, body.minio_object_key.as_ref()),
-        cdn_url: string_field(&mut errors, Field::CdnUrl, body.cdn_url.as_ref()),
-        taken_at: string_field(&mut errors, Field::TakenAt, body.taken_at.as_ref()),
-        step: string_field(&mut errors, Field::Step, body.step.as_ref()),
-    };
-    let command = match state.attach.command(raw_id, fields) {
-        Ok(command) if errors.is_empty() => command,
-        Ok(_) => return Err(Error::InvalidPhoto(errors).into()),
-        Err(Error::InvalidPhoto(mut more)) => {
-            // A field of the wrong type reached the domain as absent: keep only our message.
-            more.retain(|e| !errors.iter().any(|t| t.field() == e.field()));
-            errors.extend(more);
-            errors.sort_by_key(FieldError::field);
-            return Err(Error::InvalidPhoto(errors).into());
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let command = decode_command(&state.attach, raw_id, &bytes)?;
 
     let outcome = state.attach.attach(&principal, command).await?;
     state.metrics.observe_attach(outcome.disposition);
@@ -148,6 +125,42 @@ async fn attach(
             photo_id: outcome.photo_id.to_string(),
         },
     }))
+}
+
+/// Decodes an attach request's body into a checked command, reporting every bad field:
+/// malformed JSON, a body that is not an object, a duplicated field, a field of the wrong
+/// type, and every rule of the domain. The path's id is checked first.
+pub fn decode_command(
+    service: &AttachPhoto,
+    raw_id: &str,
+    bytes: &[u8],
+) -> Result<AttachPhotoCommand, ApiError> {
+    WorkOrderId::parse(raw_id).map_err(|_| Error::InvalidWorkOrderId)?;
+    let body: AttachPhotoBody = serde_json::from_slice(bytes).map_err(describe_json_error)?;
+    // serde fills a struct from an array too ([key, url, takenAt, step]); the body must be an
+    // object. It parsed, so the first byte that is not white space is `{` or `[`.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::invalid_body("le corps doit être un objet JSON, sans champ en double"));
+    }
+    let mut errors = Vec::new();
+    let fields = PhotoFields {
+        minio_object_key: string_field(&mut errors, Field::MinioObjectKey, body.minio_object_key.as_ref()),
+        cdn_url: string_field(&mut errors, Field::CdnUrl, body.cdn_url.as_ref()),
+        taken_at: string_field(&mut errors, Field::TakenAt, body.taken_at.as_ref()),
+        step: string_field(&mut errors, Field::Step, body.step.as_ref()),
+    };
+    match service.command(raw_id, fields) {
+        Ok(command) if errors.is_empty() => Ok(command),
+        Ok(_) => Err(Error::InvalidPhoto(errors).into()),
+        Err(Error::InvalidPhoto(mut more)) => {
+            // A field of the wrong type reached the domain as absent: keep only our message.
+            more.retain(|e| !errors.iter().any(|t| t.field() == e.field()));
+            errors.extend(more);
+            errors.sort_by_key(FieldError::field);
+            Err(Error::InvalidPhoto(errors).into())
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// `application/json`, with parameters; a charset, if given, must be UTF-8.
