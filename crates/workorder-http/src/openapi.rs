@@ -14,7 +14,8 @@ use crate::error::{ApiError, ErrorPayload};
 use crate::routes::{attach_photo, health, photos, work_orders};
 
 /// The contract's error body.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, ToSchema, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = ErrorBody)]
 #[expect(dead_code, reason = "a schema only: the server writes the body from ErrorPayload")]
 pub(crate) struct ErrorBodySchema {
@@ -33,7 +34,8 @@ pub(crate) struct ErrorBodySchema {
 }
 
 /// The domain that raised an error.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, ToSchema, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = ErrorOrigin)]
 #[expect(dead_code, reason = "a schema only")]
 pub(crate) struct OriginSchema {
@@ -44,7 +46,8 @@ pub(crate) struct OriginSchema {
 }
 
 /// One bad field.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, ToSchema, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = ErrorDetail)]
 #[expect(dead_code, reason = "a schema only")]
 pub(crate) struct DetailSchema {
