@@ -17,7 +17,6 @@ use crate::routes::{attach_photo, health, photos, work_orders};
 #[derive(Debug, ToSchema, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = ErrorBody)]
-#[expect(dead_code, reason = "a schema only: the server writes the body from ErrorPayload")]
 pub(crate) struct ErrorBodySchema {
     /// The machine code, e.g. `WORK_ORDER_NOT_FOUND`.
     code: String,
@@ -37,7 +36,6 @@ pub(crate) struct ErrorBodySchema {
 #[derive(Debug, ToSchema, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = ErrorOrigin)]
-#[expect(dead_code, reason = "a schema only")]
 pub(crate) struct OriginSchema {
     /// e.g. `workorder`.
     bounded_context: String,
@@ -49,7 +47,6 @@ pub(crate) struct OriginSchema {
 #[derive(Debug, ToSchema, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = ErrorDetail)]
-#[expect(dead_code, reason = "a schema only")]
 pub(crate) struct DetailSchema {
     /// The field, as named in the request.
     field: String,
