@@ -12,6 +12,7 @@
 mod admin;
 mod api_keys;
 mod database;
+mod one_statement;
 mod repo;
 mod schema;
 mod store;

@@ -26,7 +26,12 @@ impl DieselWorkOrderRepo {
 #[async_trait]
 impl WorkOrderRepo for DieselWorkOrderRepo {
     async fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, Error> {
-        self.db.run(move |store| store.attach_photo(&photo).map_err(to_domain)?).await
+        self.db
+            .run(move |store| match store.attach_new_photo_in_one_statement(&photo).map_err(to_domain)? {
+                Some(answer) => answer,
+                None => store.attach_photo(&photo).map_err(to_domain)?,
+            })
+            .await
     }
 
     async fn ping(&self) -> Result<(), Error> {

@@ -100,6 +100,14 @@ pub(crate) trait Store {
     /// The attach of [`workorder_domain::WorkOrderRepo::attach_photo`], in one transaction.
     /// The outer error is the database's; the inner one is the domain's answer.
     fn attach_photo(&mut self, photo: &NewPhoto) -> QueryResult<Result<Attachment, Error>>;
+    /// The same in one round trip when the backend can and the photo is new; `None` when the
+    /// answer needs [`Store::attach_photo`].
+    fn attach_new_photo_in_one_statement(
+        &mut self,
+        _photo: &NewPhoto,
+    ) -> QueryResult<Option<Result<Attachment, Error>>> {
+        Ok(None)
+    }
     /// The work order and its photo count.
     fn work_order(&mut self, tenant: &str, id: &str) -> QueryResult<Option<(WorkOrderRow, i64)>>;
     /// At most `limit` photos after `after` (takenAt, id), or `None` if the work order is not
@@ -158,7 +166,25 @@ fn judge(photo: &NewPhoto, recorded: RecordedPhoto, status: WorkOrderStatus) -> 
 
 macro_rules! impl_store {
     ($conn:ty, $migrations:expr, begin_write = $begin_write:ident, lock_work_order = |$q:ident| $lock:expr) => {
+        impl_store!($conn, $migrations, begin_write = $begin_write, lock_work_order = |$q| $lock, one_statement = );
+    };
+    (
+        $conn:ty,
+        $migrations:expr,
+        begin_write = $begin_write:ident,
+        lock_work_order = |$q:ident| $lock:expr,
+        one_statement = $($one:ident)?
+    ) => {
         impl Store for $conn {
+            $(
+                fn attach_new_photo_in_one_statement(
+                    &mut self,
+                    photo: &NewPhoto,
+                ) -> QueryResult<Option<Result<Attachment, Error>>> {
+                    $one(self, photo)
+                }
+            )?
+
             fn ping(&mut self) -> QueryResult<()> {
                 diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1")).execute(self).map(|_| ())
             }
@@ -361,11 +387,44 @@ impl_store!(
     PgConnection,
     POSTGRES_MIGRATIONS,
     begin_write = transaction,
-    lock_work_order = |q| q.for_share()
+    lock_work_order = |q| q.for_share(),
+    one_statement = pg_attach_new_photo_in_one_statement
 );
+// SQLite needs no shortcut: it is in process, so its statements cost no round trips.
 impl_store!(
     SqliteConnection,
     SQLITE_MIGRATIONS,
     begin_write = immediate_transaction,
     lock_work_order = |q| q
 );
+
+fn pg_attach_new_photo_in_one_statement(
+    conn: &mut PgConnection,
+    photo: &NewPhoto,
+) -> QueryResult<Option<Result<Attachment, Error>>> {
+    let (work_order_id, photo_id, api_key_id) =
+        (photo.work_order_id.to_string(), photo.photo_id.to_string(), photo.attached_by.to_string());
+    let statement = crate::one_statement::AttachInOneStatement {
+        tenant: photo.tenant.as_str(),
+        work_order_id: &work_order_id,
+        photo_id: &photo_id,
+        object_key: photo.object_key.as_str(),
+        cdn_url: photo.cdn_url.as_str(),
+        taken_at: to_utc_timestamp(photo.taken_at.instant()),
+        step: photo.step.as_ref().map(Step::as_str),
+        created_at: to_utc_timestamp(photo.recorded_at),
+        api_key_id: &api_key_id,
+    };
+    let rows: Vec<(String, Option<String>)> = statement.load(conn)?;
+    Ok(match rows.into_iter().next() {
+        None => Some(Err(Error::WorkOrderNotFound)),
+        Some((status, Some(_inserted))) => {
+            Some(status.parse::<WorkOrderStatus>().map_err(Error::internal).map(|status| Attachment {
+                photo_id: photo.photo_id,
+                status,
+                disposition: Disposition::Created,
+            }))
+        }
+        Some((_, None)) => None,
+    })
+}
