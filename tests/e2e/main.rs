@@ -252,7 +252,10 @@ mod contract_table {
     //! Every row of the contract's error table, against the real binary and database.
     use super::support::{Env, attach, photo, request};
 
-    super::on_both_backends!(every_error_row_answers_its_status_code_and_body_on_the_real_server);
+    super::on_both_backends!(
+        every_error_row_answers_its_status_code_and_body_on_the_real_server,
+        every_read_route_answers_its_errors_on_the_real_server,
+    );
 
     fn every_error_row_answers_its_status_code_and_body_on_the_real_server(env: Env) {
         let (key, wo) = super::setup(&env);
@@ -308,6 +311,60 @@ mod contract_table {
         }
         assert_eq!(request(addr, "GET", "/healthz", &[], "").status, 200);
         assert_eq!(request(addr, "GET", "/readyz", &[], "").status, 200);
+    }
+
+    fn every_read_route_answers_its_errors_on_the_real_server(env: Env) {
+        let (key, wo) = super::setup(&env);
+        let globex_key = env.cli(&["api-key", "create", "--tenant", "globex"]);
+        let server = env.start();
+        let addr = server.addr;
+        let created = attach(addr, &key, &wo, &photo("a.jpg"));
+        let photo_id = created.body["data"]["photoId"].as_str().unwrap().to_owned();
+        let with_key = |path: &str, k: &str| request(addr, "GET", path, &[("X-API-Key", k)], "");
+        let missing = "00000000-0000-4000-8000-000000000000";
+        let rows: Vec<(super::support::Response, u16, &str)> = vec![
+            (request(addr, "GET", &format!("/v1/work-orders/{wo}"), &[], ""), 401, "UNAUTHENTICATED"),
+            (with_key("/v1/work-orders/nope", &key), 400, "INVALID_WORK_ORDER_ID"),
+            (with_key(&format!("/v1/work-orders/{missing}"), &key), 404, "WORK_ORDER_NOT_FOUND"),
+            (with_key(&format!("/v1/work-orders/{wo}"), &globex_key), 404, "WORK_ORDER_NOT_FOUND"),
+            (with_key(&format!("/v1/work-orders/{wo}/photos?limit=0"), &key), 400, "INVALID_QUERY"),
+            (with_key(&format!("/v1/work-orders/{wo}/photos?cursor=x"), &key), 400, "INVALID_QUERY"),
+            (with_key(&format!("/v1/work-orders/{wo}/photos"), &globex_key), 404, "WORK_ORDER_NOT_FOUND"),
+            (with_key(&format!("/v1/work-orders/{wo}/photos/nope"), &key), 400, "INVALID_PHOTO_ID"),
+            (
+                with_key(&format!("/v1/work-orders/{wo}/photos/01M8ED3501T42800T2900E57BB"), &key),
+                404,
+                "PHOTO_NOT_FOUND",
+            ),
+            (
+                with_key(&format!("/v1/work-orders/{wo}/photos/{photo_id}"), &globex_key),
+                404,
+                "WORK_ORDER_NOT_FOUND",
+            ),
+        ];
+        for (answer, status, code) in rows {
+            assert_eq!(
+                (answer.status, answer.body["code"].as_str()),
+                (status, Some(code)),
+                "{:?}",
+                answer.body
+            );
+            assert_eq!(answer.body["traceId"].as_str(), answer.header("x-trace-id"));
+        }
+        let found = with_key(&format!("/v1/work-orders/{wo}/photos/{photo_id}"), &key);
+        assert_eq!((found.status, found.body["data"]["minioObjectKey"].as_str()), (200, Some("a.jpg")));
+        let listed = with_key(&format!("/v1/work-orders/{wo}/photos?limit=1"), &key);
+        assert_eq!(listed.body["data"][0]["photoId"], photo_id.as_str());
+        let summary = with_key(&format!("/v1/work-orders/{wo}"), &key);
+        assert_eq!(
+            (summary.body["data"]["photoCount"].as_u64(), summary.body["data"]["title"].as_str()),
+            (Some(1), Some("Boiler"))
+        );
+        let metrics = request(addr, "GET", "/metrics", &[], "");
+        assert_eq!(metrics.status, 200);
+        assert!(
+            metrics.header("content-type").is_some_and(|c| c.starts_with("application/openmetrics-text"))
+        );
     }
 }
 
