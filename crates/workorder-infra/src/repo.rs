@@ -27,9 +27,11 @@ impl DieselWorkOrderRepo {
 impl WorkOrderRepo for DieselWorkOrderRepo {
     async fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, Error> {
         self.db
-            .run(move |store| match store.attach_new_photo_in_one_statement(&photo).map_err(to_domain)? {
-                Some(answer) => answer,
-                None => store.attach_photo(&photo).map_err(to_domain)?,
+            .run_write(move |store| {
+                match store.attach_new_photo_in_one_statement(&photo).map_err(to_domain)? {
+                    Some(answer) => answer,
+                    None => store.attach_photo(&photo).map_err(to_domain)?,
+                }
             })
             .await
     }
