@@ -43,7 +43,7 @@ struct DatabaseArgs {
     )]
     database_url: String,
     /// The most database connections this process holds.
-    #[arg(long, env = "WORKORDER_DB_POOL_SIZE", default_value_t = 16, global = true)]
+    #[arg(long, env = "WORKORDER_DB_POOL_SIZE", default_value_t = 8, global = true)]
     db_pool_size: u32,
     /// How long a request waits for a database connection before it is answered 503, in ms.
     #[arg(long, env = "WORKORDER_DB_TIMEOUT_MS", default_value_t = 2000, global = true)]
