@@ -118,6 +118,7 @@ impl Drop for Server {
 #[derive(Debug)]
 pub(crate) struct Response {
     pub(crate) status: u16,
+    pub(crate) text: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Value,
 }
@@ -163,7 +164,12 @@ pub(crate) fn read_response(mut stream: TcpStream) -> Response {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Response { status, headers, body: serde_json::from_str(body).unwrap_or(Value::Null) }
+    Response {
+        status,
+        headers,
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+        text: body.to_owned(),
+    }
 }
 
 pub(crate) fn photo(key: &str) -> String {

@@ -12,7 +12,8 @@ use crate::work_order::WorkOrderStatus;
 /// [`Error::Internal`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Everything that can go wrong when attaching a photo, in the business's words.
+/// Everything that can go wrong when attaching a photo or reading work orders and photos, in
+/// the business's words.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The presented API key is missing, empty, unknown or revoked.

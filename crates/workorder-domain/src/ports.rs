@@ -112,6 +112,9 @@ pub trait ApiKeyVerifier: Send + Sync {
 }
 
 /// The time of day, replaceable in tests.
+///
+/// Synchronous, like [`PhotoIdGenerator`], unlike the other ports: it never waits on I/O, and
+/// an async method would cost an allocation per call through `async_trait`.
 pub trait Clock: Send + Sync {
     /// Now, in UTC.
     fn now(&self) -> OffsetDateTime;

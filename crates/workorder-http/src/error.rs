@@ -4,8 +4,8 @@
 //! middleware (`edge.rs`) writes the body, adding the trace id, and gives answers that actix
 //! made itself (a wrong method on a route, a malformed request) their payload by status.
 //!
-//! Codes beyond the contract's table (`REQUEST_TIMEOUT`, `BAD_REQUEST`, and the read side's)
-//! are extensions for situations the table does not name.
+//! Codes beyond the contract's table (`TOO_MANY_REQUESTS`, `REQUEST_TIMEOUT`, `BAD_REQUEST`,
+//! and the read side's) are extensions for situations the table does not name.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};

@@ -90,6 +90,9 @@ pub fn app(
         .wrap(from_fn(edge::edge))
 }
 
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", operation_id = "openapi", tag = "operations",
+    responses((status = 200, description = "Le document OpenAPI", body = Object)))]
 async fn serve_openapi() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok().content_type("application/json").body(openapi_json())
 }

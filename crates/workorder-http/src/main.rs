@@ -48,6 +48,10 @@ struct DatabaseArgs {
     /// How long a request waits for a database connection before it is answered 503, in ms.
     #[arg(long, env = "WORKORDER_DB_TIMEOUT_MS", default_value_t = 2000, global = true)]
     db_timeout_ms: u64,
+    /// On PostgreSQL, how long a statement may run or wait for a lock before it is cancelled
+    /// and the request answered 503, in ms.
+    #[arg(long, env = "WORKORDER_DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000, global = true)]
+    db_statement_timeout_ms: u64,
 }
 
 #[derive(Debug, Args)]
@@ -151,11 +155,22 @@ struct Settings {
 }
 
 impl Settings {
-    fn from_cli(database: DatabaseArgs, serve: ServeArgs) -> Result<Self, String> {
+    fn from_cli(database: DatabaseArgs, serve: ServeArgs, serving: bool) -> Result<Self, String> {
+        if serving {
+            use std::net::ToSocketAddrs;
+            let resolved = serve.bind.to_socket_addrs().map(|mut addrs| addrs.next().is_some());
+            if !matches!(resolved, Ok(true)) {
+                return Err(format!(
+                    "WORKORDER_BIND {:?} is not an address and port, e.g. 127.0.0.1:8080",
+                    serve.bind
+                ));
+            }
+        }
         let url = DatabaseUrl::parse(&database.database_url).map_err(|e| e.to_string())?;
         let database = DatabaseConfig {
             pool_size: database.db_pool_size.max(1),
             connect_timeout: Duration::from_millis(database.db_timeout_ms.max(1)),
+            statement_timeout: Duration::from_millis(database.db_statement_timeout_ms.max(1)),
             ..DatabaseConfig::new(url)
         };
         let cdn_hosts = match serve.cdn_hosts {
@@ -194,7 +209,8 @@ fn main() -> ExitCode {
         }
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let settings = match Settings::from_cli(cli.database, cli.serve) {
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    let settings = match Settings::from_cli(cli.database, cli.serve, serving) {
         Ok(settings) => settings,
         Err(message) => {
             eprintln!("error: {message}");

@@ -89,7 +89,11 @@ impl Default for Metrics {
             latency.clone(),
         );
         registry.register("photos_attached", "Attach outcomes: created or retry", photos.clone());
-        registry.register("auth_failures", "Requests refused as unauthenticated", auth_failures.clone());
+        registry.register(
+            "auth_failures",
+            "Requests refused as unauthenticated (401) or for too many failures (429)",
+            auth_failures.clone(),
+        );
         registry.register("db_pool_connections", "Database connections open", pool_connections.clone());
         registry.register("db_pool_idle_connections", "Database connections idle", pool_idle.clone());
         registry.register("db_pool_max_connections", "Most database connections", pool_max.clone());

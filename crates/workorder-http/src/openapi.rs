@@ -70,6 +70,7 @@ pub(crate) struct DetailSchema {
         health::healthz,
         health::readyz,
         crate::metrics::metrics,
+        crate::serve_openapi,
     ),
     components(schemas(ErrorBodySchema, OriginSchema, DetailSchema)),
     modifiers(&ContractErrors),
@@ -134,7 +135,7 @@ fn errors_of(operation_id: &str) -> Vec<ApiError> {
         "readyz" => vec![ApiError::Domain(Error::unavailable("example"))],
         _ => Vec::new(),
     };
-    if operation_id != "readyz" && operation_id != "healthz" && operation_id != "metrics" {
+    if !["readyz", "healthz", "metrics", "openapi"].contains(&operation_id) {
         errors.push(ApiError::TooManyRequests { retry_after: std::time::Duration::from_secs(60) });
         errors.extend(server);
     }

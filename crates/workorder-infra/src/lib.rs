@@ -1,6 +1,7 @@
 //! The work-order ports implemented with diesel and r2d2, on SQLite (the embedded default) and
 //! PostgreSQL (production), through one code path: every statement is written once in
-//! `store.rs` and compiled for each backend.
+//! `store.rs` and compiled for each backend; the only statement of one backend alone is
+//! PostgreSQL's one-round-trip attach of a new photo (`one_statement.rs`).
 //!
 //! - [`Database`]: the pool, migrations, and the operators' commands (keys, work orders).
 //! - [`DieselWorkOrderRepo`]: the domain's `WorkOrderRepo`, atomic attach included.

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
-use workorder_domain::{Error, Field, FieldError, PhotoView};
+use workorder_domain::{Error, Field, FieldError, PhotoView, WorkOrderId};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -82,6 +82,8 @@ pub(crate) async fn list_photos(
     guarded(async {
         let principal = authenticate(&req, &state).await?;
         let id = req.match_info().get("id").unwrap_or_default();
+        // The path before the query, as the contract orders checks.
+        WorkOrderId::parse(id).map_err(|_| Error::InvalidWorkOrderId)?;
         let (limit, cursor) = query_parameters(req.query_string())?;
         let page = state.list_photos.list(&principal, id, limit.as_deref(), cursor.as_deref()).await?;
         Ok(HttpResponse::Ok().json(PhotoListResponse {
