@@ -7,6 +7,7 @@
 //! hashes are constant-time.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -52,8 +53,12 @@ impl NewApiKey {
         let mut bytes = [0u8; SECRET_BYTES];
         getrandom::fill(&mut bytes).map_err(RandomSourceFailed)?;
         let id = ApiKeyId::new(Ulid::generate());
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let key = format!("{PREFIX}_{tenant}_{id}_{hex}");
+        let mut key = format!("{PREFIX}_{tenant}_{id}_");
+        for byte in bytes {
+            // Writing to a String cannot fail.
+            let _ = write!(key, "{byte:02x}");
+        }
+        // Cannot fail: the key starts with the non-empty prefix, and `new` refuses only "".
         let secret = ApiKeySecret::new(key).expect("a key with a prefix is not empty");
         Ok(Self { id, tenant, secret })
     }

@@ -1,6 +1,7 @@
 //! Databases for tests: a fresh SQLite file, or a fresh PostgreSQL database on the server
 //! named by `WORKORDER_TEST_POSTGRES_URL`; each is dropped when the test ends, so tests run in
-//! parallel. Enabled by the `testing` feature.
+//! parallel. Enabled by the `testing` feature, for tests only: a fixture that cannot be set up
+//! panics (its `expect`s), which is how a test reports that its ground is missing.
 
 use std::path::PathBuf;
 
