@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
+use crate::attachment::Disposition;
 use crate::error::{Error, Field, FieldError};
 use crate::identity::Principal;
+use crate::instant::truncate_to_micros;
 use crate::photo::{CdnUrl, NewPhoto, ObjectKey, PhotoId, Step, TakenAt, TakenAtError};
-use crate::ports::{Clock, Disposition, PhotoIdGenerator, WorkOrderRepo};
+use crate::ports::{Clock, PhotoIdGenerator, WorkOrderRepo};
 use crate::work_order::{WorkOrderId, WorkOrderStatus};
 
 /// The photo's fields as a client sent them, before any check. `None` means absent (for
@@ -277,9 +279,4 @@ fn required<T, E: std::fmt::Display>(
         return None;
     };
     parse(raw).map_err(|e| errors.push(FieldError::new(field, e.to_string()))).ok()
-}
-
-fn truncate_to_micros(instant: OffsetDateTime) -> OffsetDateTime {
-    // Both databases keep microseconds; a value that round-trips identically compares equal.
-    instant.replace_nanosecond(instant.nanosecond() / 1_000 * 1_000).unwrap_or(instant)
 }

@@ -1,9 +1,11 @@
 //! Attach photos to field-service work orders.
 //!
 //! This crate is the heart of the product: the [`AttachPhoto`] use case and the read side
-//! ([`ViewWorkOrder`], [`ListPhotos`], [`GetPhoto`]), the value types that carry the
+//! ([`ViewWorkOrder`], [`ListPhotos`], [`GetPhoto`]), the operators' use cases
+//! ([`ApiKeyAdmin`], [`WorkOrderAdmin`]), the value types that carry the
 //! contract's rules, the ports through which it reaches the outside world ([`WorkOrderRepo`],
-//! [`WorkOrderReader`], [`ApiKeyVerifier`], [`Clock`], [`PhotoIdGenerator`]) and the one
+//! [`WorkOrderReader`], [`ApiKeyVerifier`], [`ApiKeyRegistry`], [`WorkOrderRegistry`], [`Clock`],
+//! [`PhotoIdGenerator`]) and the one
 //! [`Error`] type every caller maps from. It depends on no framework, runtime or I/O crate, so a
 //! service embeds it with adapters of its own; the HTTP service is only one of its users.
 //!
@@ -28,36 +30,50 @@
 //! # }
 //! ```
 
+mod api_key_admin;
 mod attach_photo;
+pub mod attachment;
 mod error;
 mod get_photo;
 mod identity;
+mod instant;
 mod list_photos;
+mod paging;
 mod photo;
 mod ports;
+mod system;
 mod view_work_order;
 mod work_order;
+mod work_order_admin;
 
 #[cfg(feature = "in-memory")]
 pub mod in_memory;
 
+pub use api_key_admin::{
+    ApiKeyAdmin, ApiKeyAdminError, ApiKeyLabel, ApiKeyListing, InvalidApiKeyLabel, IssuedApiKey,
+};
 pub use attach_photo::{
     AttachPhoto, AttachPhotoCommand, AttachPhotoOutcome, AttachPolicy, CdnHostPolicy, InvalidCdnHost,
     PhotoFields,
 };
+pub use attachment::{AttachDecision, Attachment, Disposition, RecordedPhoto};
 pub use error::{BoxError, Error, ErrorKind, Field, FieldError, Origin};
 pub use get_photo::GetPhoto;
 pub use identity::{ApiKeyId, ApiKeySecret, EmptyApiKeySecret, InvalidTenantId, Principal, TenantId};
-pub use list_photos::{ListPhotos, PageSize, PhotoCursor, PhotoPage};
+pub use instant::truncate_to_micros;
+pub use list_photos::ListPhotos;
+pub use paging::{PageSize, PhotoCursor, PhotoPage};
 pub use photo::{
     CdnUrl, CdnUrlError, NewPhoto, ObjectKey, ObjectKeyError, PhotoId, PhotoView, Step, StepError, TakenAt,
     TakenAtError,
 };
 pub use ports::{
-    ApiKeyVerifier, Attachment, Clock, Disposition, PhotoIdGenerator, SystemClock, UlidPhotoIds,
-    WorkOrderReader, WorkOrderRepo,
+    ApiKeyRegistry, ApiKeyVerifier, Clock, PhotoIdGenerator, WorkOrderReader, WorkOrderRegistry,
+    WorkOrderRepo,
 };
+pub use system::{SystemClock, UlidPhotoIds};
 pub use view_work_order::ViewWorkOrder;
 pub use work_order::{
     InvalidWorkOrderId, UnknownWorkOrderStatus, WorkOrderId, WorkOrderStatus, WorkOrderView,
 };
+pub use work_order_admin::{NewWorkOrder, WorkOrderAdmin, WorkOrderAdminError};

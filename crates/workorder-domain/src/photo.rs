@@ -236,8 +236,7 @@ impl TakenAt {
         }
         // 9999-12-31T23:59:59-01:00 is past the last year `time` holds once in UTC.
         let utc = instant.checked_to_offset(UtcOffset::UTC).ok_or(TakenAtError::InFuture)?;
-        let micros = utc.nanosecond() / 1_000 * 1_000;
-        utc.replace_nanosecond(micros).map(Self).map_err(|_| TakenAtError::Malformed)
+        Ok(Self(crate::instant::truncate_to_micros(utc)))
     }
 
     /// The instant, in UTC.

@@ -6,33 +6,15 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use ulid::Ulid;
 
+use crate::api_key_admin::{ApiKeyLabel, ApiKeyListing, IssuedApiKey};
+use crate::attachment::Attachment;
 use crate::error::Error;
-use crate::identity::{ApiKeySecret, Principal, TenantId};
-use crate::list_photos::PhotoCursor;
+use crate::identity::{ApiKeyId, ApiKeySecret, Principal, TenantId};
+use crate::paging::PhotoCursor;
 use crate::photo::{NewPhoto, PhotoId, PhotoView};
 use crate::work_order::{WorkOrderId, WorkOrderStatus, WorkOrderView};
-
-/// Whether an attach recorded a new photo or found the same one already there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Disposition {
-    /// The photo was recorded now.
-    Created,
-    /// The same photo (same key, same data) was already attached: a retry. Nothing was written.
-    AlreadyAttached,
-}
-
-/// What the store answers to an attach.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Attachment {
-    /// The photo's id: the new one, or the first one for a retry.
-    pub photo_id: PhotoId,
-    /// The work order's status, as read in the same transaction.
-    pub status: WorkOrderStatus,
-    /// Created, or already attached.
-    pub disposition: Disposition,
-}
+use crate::work_order_admin::NewWorkOrder;
 
 /// The store of work orders and their photos.
 #[async_trait]
@@ -42,18 +24,12 @@ pub trait WorkOrderRepo: Send + Sync {
     /// statement), so that identical calls racing each other record one photo and all answer
     /// with its id.
     ///
-    /// In this order, an adapter MUST return:
-    /// - [`Error::WorkOrderNotFound`] if no work order `photo.work_order_id` exists in
-    ///   `photo.tenant` (one in another tenant is not found, indistinguishably);
-    /// - `Ok` with [`Disposition::AlreadyAttached`] and the recorded photo's id if a photo
-    ///   with the same `object_key` is on the work order with the same data
-    ///   ([`NewPhoto::same_data_as`]), whatever the work order's status now: a retry changes
-    ///   nothing, so it is answered as the first call was;
-    /// - [`Error::WorkOrderClosed`] if the work order's status does not
-    ///   [accept photos](WorkOrderStatus::accepts_photos);
-    /// - [`Error::PhotoConflict`] if a photo with the same `object_key` is on the work order
-    ///   with other data;
-    /// - otherwise record it under `photo.photo_id` and return [`Disposition::Created`].
+    /// An adapter MUST answer as [`decide`](crate::attachment::decide) says, given the work
+    /// order's status in `photo.tenant` (read under a lock that keeps it until the insert) and
+    /// the photo recorded under `photo.object_key` on it: not found, a retry
+    /// ([`Disposition::AlreadyAttached`](crate::Disposition) with the first photo's id, whatever
+    /// the status now), closed, a conflict, or a new photo recorded under `photo.photo_id`.
+    /// A work order of another tenant is not found, indistinguishably.
     ///
     /// It MUST return [`Error::Unavailable`] when the store cannot be reached or no
     /// connection is free within its timeout, and [`Error::Internal`] for any other failure.
@@ -120,28 +96,57 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;
 }
 
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
-}
-
 /// Makes ids for new photos.
 pub trait PhotoIdGenerator: Send + Sync {
     /// A fresh, never used id.
     fn next_id(&self) -> PhotoId;
 }
 
-/// Random ULIDs: time-ordered and unique without coordination between servers.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct UlidPhotoIds;
+/// The operators' side of the key store: issuing, listing and revoking keys.
+///
+/// A separate port from [`ApiKeyVerifier`]: the key's format and how it is checked are the
+/// adapter's, so the adapter also makes new keys.
+#[async_trait]
+pub trait ApiKeyRegistry: Send + Sync {
+    /// Makes a key for `tenant` from a secure random source (at least 128 bits) and stores what
+    /// verifying it needs, never the secret itself: the returned key is the only copy.
+    ///
+    /// It MUST return [`Error::Unavailable`] when the store cannot be reached or the random
+    /// source fails, [`Error::Internal`] for any other failure.
+    async fn issue(
+        &self,
+        tenant: &TenantId,
+        label: &ApiKeyLabel,
+        at: OffsetDateTime,
+    ) -> Result<IssuedApiKey, Error>;
 
-impl PhotoIdGenerator for UlidPhotoIds {
-    fn next_id(&self) -> PhotoId {
-        PhotoId::new(Ulid::generate())
-    }
+    /// The keys of `tenant`, or of every tenant, by tenant then oldest first.
+    async fn list(&self, tenant: Option<&TenantId>) -> Result<Vec<ApiKeyListing>, Error>;
+
+    /// Marks the key revoked as of `at`, unless it already is (revoking twice changes
+    /// nothing). It MUST return `Ok(false)` if no key of any tenant has this id, `Ok(true)`
+    /// otherwise; the verifier refuses the key within 30 seconds.
+    async fn revoke(&self, id: ApiKeyId, at: OffsetDateTime) -> Result<bool, Error>;
+}
+
+/// The operators' side of the work-order store: creating work orders and changing their
+/// status.
+#[async_trait]
+pub trait WorkOrderRegistry: Send + Sync {
+    /// Records a new work order. It MUST return `Ok(false)`, changing nothing, if its tenant
+    /// already has a work order with its id.
+    async fn create(&self, work_order: &NewWorkOrder) -> Result<bool, Error>;
+
+    /// The tenants that have a work order with this id: only `tenant`, if given and it has one.
+    async fn tenants_of(&self, id: WorkOrderId, tenant: Option<&TenantId>) -> Result<Vec<TenantId>, Error>;
+
+    /// Sets the work order's status as of `at`. It MUST return `Ok(false)` if `tenant` has no
+    /// work order with this id.
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: WorkOrderId,
+        status: WorkOrderStatus,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error>;
 }

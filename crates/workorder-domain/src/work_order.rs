@@ -98,6 +98,12 @@ impl WorkOrderStatus {
         !matches!(self, WorkOrderStatus::Closed | WorkOrderStatus::Cancelled)
     }
 
+    /// The statuses that refuse photos, for a store that must repeat the rule in its own
+    /// language (SQL); its tests check that it agrees with [`accepts_photos`](Self::accepts_photos).
+    pub fn refusing_photos() -> impl Iterator<Item = WorkOrderStatus> {
+        Self::ALL.into_iter().filter(|status| !status.accepts_photos())
+    }
+
     /// The status as the contract spells it, e.g. `IN_PROGRESS`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,0 +1,276 @@
+//! Work orders and their photos in memory.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::lock;
+use crate::attachment::{self, AttachDecision, Attachment, RecordedPhoto};
+use crate::error::Error;
+use crate::identity::{ApiKeyId, TenantId};
+use crate::paging::PhotoCursor;
+use crate::photo::{CdnUrl, NewPhoto, ObjectKey, PhotoId, PhotoView, Step, TakenAt};
+use crate::ports::{WorkOrderReader, WorkOrderRegistry, WorkOrderRepo};
+use crate::work_order::{WorkOrderId, WorkOrderStatus, WorkOrderView};
+use crate::work_order_admin::NewWorkOrder;
+
+/// A photo as the in-memory store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPhoto {
+    /// Its id.
+    pub photo_id: PhotoId,
+    /// Its work order.
+    pub work_order_id: WorkOrderId,
+    /// Its key in MinIO.
+    pub object_key: ObjectKey,
+    /// Its CDN URL.
+    pub cdn_url: CdnUrl,
+    /// When it was taken.
+    pub taken_at: TakenAt,
+    /// Its step.
+    pub step: Option<Step>,
+    /// The key that attached it.
+    pub attached_by: ApiKeyId,
+    /// When it was recorded.
+    pub recorded_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+struct StoredWorkOrder {
+    status: WorkOrderStatus,
+    title: Option<String>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Default)]
+struct Tables {
+    work_orders: HashMap<(TenantId, WorkOrderId), StoredWorkOrder>,
+    photos: HashMap<(TenantId, WorkOrderId, ObjectKey), StoredPhoto>,
+    unavailable: bool,
+}
+
+/// Work orders and photos in a map behind a mutex; the attach holds the lock from the status
+/// check to the insert, which makes it atomic.
+#[derive(Debug, Default)]
+pub struct InMemoryWorkOrderRepo {
+    store: Mutex<Tables>,
+}
+
+impl InMemoryWorkOrderRepo {
+    /// Adds a work order, or changes the status of an existing one.
+    pub fn put_work_order(&self, tenant: &TenantId, id: WorkOrderId, status: WorkOrderStatus) {
+        let now = OffsetDateTime::now_utc();
+        let mut store = lock(&self.store);
+        let entry = store.work_orders.entry((tenant.clone(), id)).or_insert(StoredWorkOrder {
+            status,
+            title: None,
+            created_at: now,
+            updated_at: now,
+        });
+        entry.status = status;
+        entry.updated_at = now;
+    }
+
+    /// Sets a work order's title.
+    pub fn set_title(&self, tenant: &TenantId, id: WorkOrderId, title: Option<&str>) {
+        if let Some(wo) = lock(&self.store).work_orders.get_mut(&(tenant.clone(), id)) {
+            wo.title = title.map(str::to_owned);
+        }
+    }
+
+    /// The photos of a work order, in no particular order.
+    pub fn photos(&self, tenant: &TenantId, id: WorkOrderId) -> Vec<StoredPhoto> {
+        let store = lock(&self.store);
+        store.photos.iter().filter(|((t, w, _), _)| t == tenant && *w == id).map(|(_, p)| p.clone()).collect()
+    }
+
+    /// Makes every call fail with [`Error::Unavailable`] (or work again), to test outages.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        lock(&self.store).unavailable = unavailable;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the in-memory store was switched off")]
+struct SwitchedOff;
+
+#[async_trait]
+impl WorkOrderRepo for InMemoryWorkOrderRepo {
+    async fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, Error> {
+        // The lock is held from the look-up to the insert: the attach is atomic.
+        let mut store = lock(&self.store);
+        store.check()?;
+        let status = store.work_orders.get(&(photo.tenant.clone(), photo.work_order_id)).map(|wo| wo.status);
+        let key = (photo.tenant.clone(), photo.work_order_id, photo.object_key.clone());
+        let recorded = store.photos.get(&key).map(StoredPhoto::recorded);
+        match attachment::decide(&photo, status, recorded.as_ref()) {
+            AttachDecision::Answer(answer) => answer,
+            AttachDecision::Record(attachment) => {
+                store.photos.insert(key, StoredPhoto::from(photo));
+                Ok(attachment)
+            }
+        }
+    }
+
+    async fn ping(&self) -> Result<(), Error> {
+        lock(&self.store).check()
+    }
+}
+
+impl Tables {
+    fn check(&self) -> Result<(), Error> {
+        if self.unavailable { Err(Error::unavailable(SwitchedOff)) } else { Ok(()) }
+    }
+
+    fn work_order(&self, tenant: &TenantId, id: WorkOrderId) -> Result<&StoredWorkOrder, Error> {
+        self.check()?;
+        self.work_orders.get(&(tenant.clone(), id)).ok_or(Error::WorkOrderNotFound)
+    }
+
+    fn photos_of<'a>(
+        &'a self,
+        tenant: &'a TenantId,
+        id: WorkOrderId,
+    ) -> impl Iterator<Item = &'a StoredPhoto> {
+        self.photos.iter().filter(move |((t, w, _), _)| t == tenant && *w == id).map(|(_, p)| p)
+    }
+}
+
+impl From<NewPhoto> for StoredPhoto {
+    fn from(photo: NewPhoto) -> Self {
+        Self {
+            photo_id: photo.photo_id,
+            work_order_id: photo.work_order_id,
+            object_key: photo.object_key,
+            cdn_url: photo.cdn_url,
+            taken_at: photo.taken_at,
+            step: photo.step,
+            attached_by: photo.attached_by,
+            recorded_at: photo.recorded_at,
+        }
+    }
+}
+
+impl StoredPhoto {
+    fn recorded(&self) -> RecordedPhoto {
+        RecordedPhoto {
+            photo_id: self.photo_id,
+            cdn_url: self.cdn_url.clone(),
+            taken_at: self.taken_at,
+            step: self.step.clone(),
+        }
+    }
+
+    fn view(&self) -> PhotoView {
+        PhotoView {
+            photo_id: self.photo_id,
+            object_key: self.object_key.clone(),
+            cdn_url: self.cdn_url.clone(),
+            taken_at: self.taken_at,
+            step: self.step.clone(),
+            created_at: self.recorded_at,
+        }
+    }
+}
+
+#[async_trait]
+impl WorkOrderReader for InMemoryWorkOrderRepo {
+    async fn work_order(&self, tenant: &TenantId, id: WorkOrderId) -> Result<WorkOrderView, Error> {
+        let store = lock(&self.store);
+        let wo = store.work_order(tenant, id)?;
+        Ok(WorkOrderView {
+            id,
+            status: wo.status,
+            title: wo.title.clone(),
+            photo_count: store.photos_of(tenant, id).count() as u64,
+            created_at: wo.created_at,
+            updated_at: wo.updated_at,
+        })
+    }
+
+    async fn photos(
+        &self,
+        tenant: &TenantId,
+        id: WorkOrderId,
+        after: Option<PhotoCursor>,
+        limit: usize,
+    ) -> Result<Vec<PhotoView>, Error> {
+        let store = lock(&self.store);
+        store.work_order(tenant, id)?;
+        let mut photos: Vec<PhotoView> = store
+            .photos_of(tenant, id)
+            .map(StoredPhoto::view)
+            .filter(|p| after.is_none_or(|after| PhotoCursor::after(p) > after))
+            .collect();
+        photos.sort_by_key(PhotoCursor::after);
+        photos.truncate(limit);
+        Ok(photos)
+    }
+
+    async fn photo(&self, tenant: &TenantId, id: WorkOrderId, photo_id: PhotoId) -> Result<PhotoView, Error> {
+        let store = lock(&self.store);
+        store.work_order(tenant, id)?;
+        store
+            .photos_of(tenant, id)
+            .find(|p| p.photo_id == photo_id)
+            .map(StoredPhoto::view)
+            .ok_or(Error::PhotoNotFound)
+    }
+}
+
+#[async_trait]
+impl WorkOrderRegistry for InMemoryWorkOrderRepo {
+    async fn create(&self, work_order: &NewWorkOrder) -> Result<bool, Error> {
+        let mut store = lock(&self.store);
+        store.check()?;
+        let key = (work_order.tenant.clone(), work_order.id);
+        if store.work_orders.contains_key(&key) {
+            return Ok(false);
+        }
+        store.work_orders.insert(
+            key,
+            StoredWorkOrder {
+                status: work_order.status,
+                title: work_order.title.clone(),
+                created_at: work_order.created_at,
+                updated_at: work_order.created_at,
+            },
+        );
+        Ok(true)
+    }
+
+    async fn tenants_of(&self, id: WorkOrderId, tenant: Option<&TenantId>) -> Result<Vec<TenantId>, Error> {
+        let store = lock(&self.store);
+        store.check()?;
+        let mut tenants: Vec<TenantId> = store
+            .work_orders
+            .keys()
+            .filter(|(t, w)| *w == id && tenant.is_none_or(|only| only == t))
+            .map(|(t, _)| t.clone())
+            .collect();
+        tenants.sort();
+        Ok(tenants)
+    }
+
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: WorkOrderId,
+        status: WorkOrderStatus,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        let mut store = lock(&self.store);
+        store.check()?;
+        Ok(match store.work_orders.get_mut(&(tenant.clone(), id)) {
+            Some(wo) => {
+                wo.status = status;
+                wo.updated_at = at;
+                true
+            }
+            None => false,
+        })
+    }
+}
