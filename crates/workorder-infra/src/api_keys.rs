@@ -12,56 +12,38 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use ulid::Ulid;
-use workorder_domain::{ApiKeyId, ApiKeySecret, ApiKeyVerifier, Error, Principal, TenantId};
+use workorder_domain::{ApiKeyId, ApiKeySecret, ApiKeyVerifier, Error, IssuedApiKey, Principal, TenantId};
 
-use crate::database::{Database, to_domain};
-use crate::store::ApiKeyRow;
+use crate::database::Database;
+use crate::failure::to_domain;
+use crate::rows::ApiKeyRow;
+use crate::schema::api_keys;
 
 const PREFIX: &str = "wok";
 const SECRET_BYTES: usize = 32;
-
-/// A freshly made key: shown once to the operator, then only its hash is kept.
-pub struct NewApiKey {
-    /// The key's public id.
-    pub id: ApiKeyId,
-    /// Its tenant.
-    pub tenant: TenantId,
-    /// The whole key, to hand to the client. Never log it.
-    pub secret: ApiKeySecret,
-}
-
-impl std::fmt::Debug for NewApiKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewApiKey")
-            .field("id", &self.id)
-            .field("tenant", &self.tenant)
-            .finish_non_exhaustive()
-    }
-}
 
 /// The OS's random source failed; no key can be made safely.
 #[derive(Debug, thiserror::Error)]
 #[error("the operating system's random source failed: {0}")]
 pub struct RandomSourceFailed(getrandom::Error);
 
-impl NewApiKey {
-    /// Makes a key for `tenant` from the OS's secure random source.
-    pub fn generate(tenant: TenantId) -> Result<Self, RandomSourceFailed> {
-        let mut bytes = [0u8; SECRET_BYTES];
-        getrandom::fill(&mut bytes).map_err(RandomSourceFailed)?;
-        let id = ApiKeyId::new(Ulid::generate());
-        let mut key = format!("{PREFIX}_{tenant}_{id}_");
-        for byte in bytes {
-            // Writing to a String cannot fail.
-            let _ = write!(key, "{byte:02x}");
-        }
-        // Cannot fail: the key starts with the non-empty prefix, and `new` refuses only "".
-        let secret = ApiKeySecret::new(key).expect("a key with a prefix is not empty");
-        Ok(Self { id, tenant, secret })
+/// Makes a key for `tenant` from the OS's secure random source.
+pub fn generate_key(tenant: TenantId) -> Result<IssuedApiKey, RandomSourceFailed> {
+    let mut bytes = [0u8; SECRET_BYTES];
+    getrandom::fill(&mut bytes).map_err(RandomSourceFailed)?;
+    let id = ApiKeyId::new(Ulid::generate());
+    let mut key = format!("{PREFIX}_{tenant}_{id}_");
+    for byte in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(key, "{byte:02x}");
     }
+    // Cannot fail: the key starts with the non-empty prefix, and `new` refuses only "".
+    let secret = ApiKeySecret::new(key).expect("a key with a prefix is not empty");
+    Ok(IssuedApiKey { id, tenant, secret })
 }
 
 /// The SHA-256 of a presented key: what the database stores and compares.
@@ -171,7 +153,14 @@ impl ApiKeyVerifier for DieselApiKeyVerifier {
                 let (t, i) = (tenant.to_string(), id.to_string());
                 let row = self
                     .db
-                    .run(move |store| store.find_api_key(&t, &i).map_err(to_domain))
+                    .run(move |conn| {
+                        api_keys::table
+                            .find((t, i))
+                            .select(ApiKeyRow::as_select())
+                            .first(conn)
+                            .optional()
+                            .map_err(to_domain)
+                    })
                     .await?
                     .ok_or(Error::Unauthenticated)?;
                 self.remember(cache_key, row.clone(), read_at);
@@ -192,7 +181,7 @@ mod tests {
 
     #[test]
     fn a_generated_key_parses_back_to_its_tenant_and_id() {
-        let key = NewApiKey::generate(TenantId::parse("acme-2").unwrap()).unwrap();
+        let key = generate_key(TenantId::parse("acme-2").unwrap()).unwrap();
         let (tenant, id) = parse_presented(&key.secret).unwrap();
         assert_eq!((tenant.as_str(), id), ("acme-2", key.id));
         assert!(key.secret.expose().starts_with("wok_acme-2_"));
@@ -200,9 +189,9 @@ mod tests {
 
     #[test]
     fn generated_keys_carry_256_random_bits() {
-        let a = NewApiKey::generate(TenantId::parse("t").unwrap()).unwrap();
-        let b = NewApiKey::generate(TenantId::parse("t").unwrap()).unwrap();
-        let hex = |k: &NewApiKey| k.secret.expose().rsplit('_').next().unwrap().to_owned();
+        let a = generate_key(TenantId::parse("t").unwrap()).unwrap();
+        let b = generate_key(TenantId::parse("t").unwrap()).unwrap();
+        let hex = |k: &IssuedApiKey| k.secret.expose().rsplit('_').next().unwrap().to_owned();
         assert_eq!(hex(&a).len(), 64);
         assert_ne!(hex(&a), hex(&b));
         assert!(!format!("{a:?}").contains(&hex(&a)));
@@ -210,7 +199,7 @@ mod tests {
 
     #[test]
     fn keys_of_another_shape_name_no_row() {
-        let valid = NewApiKey::generate(TenantId::parse("acme").unwrap()).unwrap();
+        let valid = generate_key(TenantId::parse("acme").unwrap()).unwrap();
         let v = valid.secret.expose();
         for bad in [
             "x".to_owned(),

@@ -1,29 +1,40 @@
 //! The work-order ports implemented with diesel and r2d2, on SQLite (the embedded default) and
-//! PostgreSQL (production), through one code path: every statement is written once in
-//! `store.rs` and compiled for each backend; the only statement of one backend alone is
-//! PostgreSQL's one-round-trip attach of a new photo (`one_statement.rs`).
+//! PostgreSQL (production), through one code path: a statement both backends share is written
+//! once against diesel's multi-backend connection; the few that differ match on the backend
+//! and hold only the difference (`connection.rs`).
 //!
-//! - [`Database`]: the pool, migrations, and the operators' commands (keys, work orders).
-//! - [`DieselWorkOrderRepo`]: the domain's `WorkOrderRepo`, atomic attach included.
+//! - [`Database`]: the pool and migrations.
+//! - [`DieselWorkOrderRepo`]: the domain's `WorkOrderRepo`, `WorkOrderReader` and
+//!   `WorkOrderRegistry`; the attach is atomic.
 //! - [`DieselApiKeyVerifier`]: the domain's `ApiKeyVerifier`, with a cache of at most 30 s.
+//! - [`DieselApiKeyRegistry`]: the domain's `ApiKeyRegistry`.
 //!
 //! Database work runs on tokio's blocking threads (`spawn_blocking`), never on the caller's
 //! async workers, so the adapters need a tokio runtime but not actix.
 
-mod admin;
+mod api_key_registry;
 mod api_keys;
+mod attach;
+mod connection;
 mod database;
-mod one_statement;
+mod database_url;
+mod error;
+mod failure;
+mod migrations;
+mod pg_attach_new_photo;
+mod reads;
 mod repo;
+mod rows;
 mod schema;
-mod store;
+mod work_order_registry;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use admin::ApiKeyInfo;
-pub use api_keys::{DieselApiKeyVerifier, KeyCacheTtl, KeyCacheTtlTooLong, NewApiKey, RandomSourceFailed};
-pub use database::{
-    Backend, ConnectError, Database, DatabaseConfig, DatabaseUrl, InfraError, InvalidDatabaseUrl, PoolState,
-};
+pub use api_key_registry::DieselApiKeyRegistry;
+pub use api_keys::{DieselApiKeyVerifier, KeyCacheTtl, KeyCacheTtlTooLong, RandomSourceFailed, generate_key};
+pub use connection::{ConnectError, one_line};
+pub use database::{Database, DatabaseConfig, PoolState};
+pub use database_url::{Backend, DatabaseUrl, InvalidDatabaseUrl};
+pub use error::InfraError;
 pub use repo::DieselWorkOrderRepo;

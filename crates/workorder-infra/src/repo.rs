@@ -6,8 +6,12 @@ use workorder_domain::{
     WorkOrderRepo, WorkOrderView,
 };
 
-use crate::database::{Database, to_domain};
-use crate::store::{PhotoRow, to_utc_timestamp};
+use crate::attach::attach_photo;
+use crate::connection::ping;
+use crate::database::Database;
+use crate::failure::to_domain;
+use crate::reads;
+use crate::rows::{PhotoRow, to_utc_timestamp};
 
 /// [`WorkOrderRepo`] and [`WorkOrderReader`] on SQLite or PostgreSQL. Calls run on tokio's blocking threads, so it
 /// must be used from within a tokio runtime (actix-web's is one).
@@ -21,24 +25,21 @@ impl DieselWorkOrderRepo {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+
+    pub(crate) fn database(&self) -> &Database {
+        &self.db
+    }
 }
 
 #[async_trait]
 impl WorkOrderRepo for DieselWorkOrderRepo {
     async fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, Error> {
-        self.db
-            .run_write(move |store| {
-                match store.attach_new_photo_in_one_statement(&photo).map_err(to_domain)? {
-                    Some(answer) => answer,
-                    None => store.attach_photo(&photo).map_err(to_domain)?,
-                }
-            })
-            .await
+        self.db.run_write(move |conn| attach_photo(conn, &photo).map_err(to_domain)?).await
     }
 
     async fn ping(&self) -> Result<(), Error> {
         // A ping that fails for any reason means "not ready".
-        self.db.run(|store| store.ping().map_err(Error::unavailable)).await
+        self.db.run(|conn| ping(conn).map_err(Error::unavailable)).await
     }
 }
 
@@ -48,7 +49,7 @@ impl WorkOrderReader for DieselWorkOrderRepo {
         let (t, i) = (tenant.to_string(), id.to_string());
         let (row, count) = self
             .db
-            .run(move |store| store.work_order(&t, &i).map_err(to_domain))
+            .run(move |conn| reads::work_order(conn, &t, &i).map_err(to_domain))
             .await?
             .ok_or(Error::WorkOrderNotFound)?;
         Ok(WorkOrderView {
@@ -73,7 +74,7 @@ impl WorkOrderReader for DieselWorkOrderRepo {
         let limit = i64::try_from(limit).map_err(Error::internal)?;
         let rows = self
             .db
-            .run(move |store| store.photos(&t, &i, after, limit).map_err(to_domain))
+            .run(move |conn| reads::photos(conn, &t, &i, after, limit).map_err(to_domain))
             .await?
             .ok_or(Error::WorkOrderNotFound)?;
         rows.into_iter().map(PhotoRow::into_view).collect()
@@ -82,7 +83,7 @@ impl WorkOrderReader for DieselWorkOrderRepo {
     async fn photo(&self, tenant: &TenantId, id: WorkOrderId, photo_id: PhotoId) -> Result<PhotoView, Error> {
         let (t, i, p) = (tenant.to_string(), id.to_string(), photo_id.to_string());
         self.db
-            .run(move |store| store.photo(&t, &i, &p).map_err(to_domain))
+            .run(move |conn| reads::photo(conn, &t, &i, &p).map_err(to_domain))
             .await?
             .ok_or(Error::WorkOrderNotFound)?
             .ok_or(Error::PhotoNotFound)?

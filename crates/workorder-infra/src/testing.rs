@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use ulid::Ulid;
 
-use crate::database::DatabaseUrl;
+use crate::database_url::DatabaseUrl;
 
 /// The variable naming the PostgreSQL server tests may create databases on.
 pub const POSTGRES_URL_VARIABLE: &str = "WORKORDER_TEST_POSTGRES_URL";
@@ -106,4 +106,52 @@ impl Drop for TestDatabase {
             }
         }
     }
+}
+
+/// Runs each named test on a fresh SQLite file and on a fresh PostgreSQL database, as
+/// `sqlite::NAME` and `postgres::NAME`. `setup` turns a [`TestDatabase`] into what the tests
+/// take. With `async`, tests and `setup` are async, on a multi-threaded tokio runtime.
+///
+/// A PostgreSQL test without `WORKORDER_TEST_POSTGRES_URL` says `SKIPPED` on stderr and
+/// passes; CI always sets the variable.
+#[macro_export]
+macro_rules! on_both_backends {
+    (async $setup:path => $($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test($setup($crate::testing::TestDatabase::sqlite()).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let Some(db) = $crate::testing::TestDatabase::postgres() else { return };
+                    super::$test($setup(db).await).await;
+                }
+            )*
+        }
+    };
+    ($setup:path => $($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test($setup($crate::testing::TestDatabase::sqlite()));
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $test() {
+                    let Some(db) = $crate::testing::TestDatabase::postgres() else { return };
+                    super::$test($setup(db));
+                }
+            )*
+        }
+    };
 }

@@ -1,0 +1,91 @@
+//! The attach in SQL: lock the work order, fetch what is recorded under the photo's key, let
+//! the domain decide ([`workorder_domain::attachment::decide`]), insert when it says so.
+
+use diesel::prelude::*;
+use workorder_domain::attachment::decide;
+use workorder_domain::{AttachDecision, Attachment, Error, NewPhoto, RecordedPhoto, WorkOrderStatus};
+
+use crate::connection::{AnyConnection, write_transaction};
+use crate::pg_attach_new_photo;
+use crate::rows::{NewPhotoRow, RecordedPhotoRow};
+use crate::schema::{photos, work_orders};
+
+/// Attaches `photo` atomically, as [`workorder_domain::WorkOrderRepo::attach_photo`] says.
+/// The outer error is the database's; the inner one is the domain's answer.
+pub(crate) fn attach_photo(
+    conn: &mut AnyConnection,
+    photo: &NewPhoto,
+) -> QueryResult<Result<Attachment, Error>> {
+    if let AnyConnection::Pg(pg) = conn
+        && let Some(answer) = pg_attach_new_photo::attach(pg, photo)?
+    {
+        return Ok(answer);
+    }
+    write_transaction(conn, |conn| {
+        let status = match lock_work_order(conn, photo)?.map(|s| s.parse::<WorkOrderStatus>()).transpose() {
+            Ok(status) => status,
+            Err(e) => return Ok(Err(Error::internal(e))),
+        };
+        let recorded = match find_recorded(conn, photo)? {
+            Ok(recorded) => recorded,
+            Err(e) => return Ok(Err(e)),
+        };
+        let attachment = match decide(photo, status, recorded.as_ref()) {
+            AttachDecision::Answer(answer) => return Ok(answer),
+            AttachDecision::Record(attachment) => attachment,
+        };
+        let inserted = insert_photo(conn, photo)?;
+        if inserted == 1 {
+            return Ok(Ok(attachment));
+        }
+        // A racing transaction recorded the same key after our look-up and has committed (the
+        // insert waited for it): decide again, on its photo.
+        Ok(match find_recorded(conn, photo)? {
+            Ok(Some(recorded)) => match decide(photo, status, Some(&recorded)) {
+                AttachDecision::Answer(answer) => answer,
+                AttachDecision::Record(_) => Err(Error::internal("a recorded photo was judged new")),
+            },
+            Ok(None) => Err(Error::internal("insert skipped but no photo under the key")),
+            Err(e) => Err(e),
+        })
+    })
+}
+
+/// The work order's status, read under a lock that keeps a concurrent status change out
+/// until the transaction ends: `FOR SHARE` on PostgreSQL; on SQLite the immediate
+/// transaction already excludes other writers.
+fn lock_work_order(conn: &mut AnyConnection, photo: &NewPhoto) -> QueryResult<Option<String>> {
+    let (tenant, id) = (photo.tenant.as_str(), photo.work_order_id.to_string());
+    let query = work_orders::table.find((tenant, id)).select(work_orders::status);
+    match conn {
+        AnyConnection::Pg(pg) => query.for_share().first(pg).optional(),
+        AnyConnection::Sqlite(sqlite) => query.first(sqlite).optional(),
+    }
+}
+
+/// The photo recorded under `photo`'s key on its work order, if any.
+fn find_recorded(
+    conn: &mut AnyConnection,
+    photo: &NewPhoto,
+) -> QueryResult<Result<Option<RecordedPhoto>, Error>> {
+    let row = photos::table
+        .filter(photos::tenant_id.eq(photo.tenant.as_str()))
+        .filter(photos::work_order_id.eq(photo.work_order_id.to_string()))
+        .filter(photos::object_key.eq(photo.object_key.as_str()))
+        .select(RecordedPhotoRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(RecordedPhotoRow::into_recorded).transpose())
+}
+
+/// Inserts the photo unless one is recorded under its key; the number inserted (0 or 1).
+fn insert_photo(conn: &mut AnyConnection, photo: &NewPhoto) -> QueryResult<usize> {
+    let row = NewPhotoRow::from(photo);
+    let insert = diesel::insert_into(photos::table).values(&row);
+    let key = (photos::tenant_id, photos::work_order_id, photos::object_key);
+    // The same statement on both; `ON CONFLICT` does not go through the multi-backend.
+    match conn {
+        AnyConnection::Pg(pg) => insert.on_conflict(key).do_nothing().execute(pg),
+        AnyConnection::Sqlite(sqlite) => insert.on_conflict(key).do_nothing().execute(sqlite),
+    }
+}

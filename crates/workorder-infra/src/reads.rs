@@ -1,0 +1,75 @@
+//! The read side's statements: a work order with its photo count, a page of its photos, one
+//! photo. Each is scoped to the tenant; `None` means no such work order in it.
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::connection::AnyConnection;
+use crate::rows::{PhotoRow, WorkOrderRow};
+use crate::schema::{photos, work_orders};
+
+/// The work order and its photo count.
+pub(crate) fn work_order(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    id: &str,
+) -> QueryResult<Option<(WorkOrderRow, i64)>> {
+    let Some(row) =
+        work_orders::table.find((tenant, id)).select(WorkOrderRow::as_select()).first(conn).optional()?
+    else {
+        return Ok(None);
+    };
+    let count = photos::table
+        .filter(photos::tenant_id.eq(tenant))
+        .filter(photos::work_order_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    Ok(Some((row, count)))
+}
+
+/// At most `limit` photos after `after` (takenAt, id), in that order.
+pub(crate) fn photos(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    id: &str,
+    after: Option<(PrimitiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Option<Vec<PhotoRow>>> {
+    if !work_order_exists(conn, tenant, id)? {
+        return Ok(None);
+    }
+    let mut query = photos::table
+        .filter(photos::tenant_id.eq(tenant))
+        .filter(photos::work_order_id.eq(id))
+        .select(PhotoRow::as_select())
+        .into_boxed();
+    if let Some((taken_at, photo_id)) = after {
+        query = query.filter(
+            photos::taken_at.gt(taken_at).or(photos::taken_at.eq(taken_at).and(photos::id.gt(photo_id))),
+        );
+    }
+    query.order((photos::taken_at, photos::id)).limit(limit).load(conn).map(Some)
+}
+
+/// The photo, if it is on the work order.
+pub(crate) fn photo(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    id: &str,
+    photo_id: &str,
+) -> QueryResult<Option<Option<PhotoRow>>> {
+    if !work_order_exists(conn, tenant, id)? {
+        return Ok(None);
+    }
+    photos::table
+        .find((tenant, photo_id))
+        .filter(photos::work_order_id.eq(id))
+        .select(PhotoRow::as_select())
+        .first(conn)
+        .optional()
+        .map(Some)
+}
+
+fn work_order_exists(conn: &mut AnyConnection, tenant: &str, id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(work_orders::table.find((tenant, id)))).get_result(conn)
+}

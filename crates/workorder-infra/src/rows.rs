@@ -1,0 +1,119 @@
+//! The rows as the tables hold them, and their conversions from and to the domain's types.
+//! Instants are stored as UTC `TIMESTAMP`, to the microsecond, which both backends keep.
+
+use diesel::prelude::*;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use workorder_domain::{
+    CdnUrl, Error, NewPhoto, ObjectKey, PhotoView, RecordedPhoto, Step, TakenAt, truncate_to_micros,
+};
+
+use crate::schema::{api_keys, photos, work_orders};
+
+/// An instant as a `TIMESTAMP` column holds it.
+pub(crate) fn to_utc_timestamp(instant: OffsetDateTime) -> PrimitiveDateTime {
+    let utc = truncate_to_micros(instant.to_offset(UtcOffset::UTC));
+    PrimitiveDateTime::new(utc.date(), utc.time())
+}
+
+/// An API key as stored: the hash of its secret, never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_keys)]
+pub(crate) struct ApiKeyRow {
+    pub(crate) tenant_id: String,
+    pub(crate) id: String,
+    pub(crate) label: String,
+    pub(crate) secret_hash: Vec<u8>,
+    pub(crate) created_at: PrimitiveDateTime,
+    pub(crate) revoked_at: Option<PrimitiveDateTime>,
+}
+
+/// A work order as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = work_orders)]
+pub(crate) struct WorkOrderRow {
+    pub(crate) tenant_id: String,
+    pub(crate) id: String,
+    pub(crate) status: String,
+    pub(crate) title: Option<String>,
+    pub(crate) created_at: PrimitiveDateTime,
+    pub(crate) updated_at: PrimitiveDateTime,
+}
+
+/// A photo to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = photos)]
+pub(crate) struct NewPhotoRow<'a> {
+    tenant_id: &'a str,
+    id: String,
+    work_order_id: String,
+    object_key: &'a str,
+    cdn_url: &'a str,
+    taken_at: PrimitiveDateTime,
+    step: Option<&'a str>,
+    created_at: PrimitiveDateTime,
+    api_key_id: String,
+}
+
+impl<'a> From<&'a NewPhoto> for NewPhotoRow<'a> {
+    fn from(photo: &'a NewPhoto) -> Self {
+        Self {
+            tenant_id: photo.tenant.as_str(),
+            id: photo.photo_id.to_string(),
+            work_order_id: photo.work_order_id.to_string(),
+            object_key: photo.object_key.as_str(),
+            cdn_url: photo.cdn_url.as_str(),
+            taken_at: to_utc_timestamp(photo.taken_at.instant()),
+            step: photo.step.as_ref().map(Step::as_str),
+            created_at: to_utc_timestamp(photo.recorded_at),
+            api_key_id: photo.attached_by.to_string(),
+        }
+    }
+}
+
+/// A photo as the read side reads it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = photos)]
+pub(crate) struct PhotoRow {
+    id: String,
+    object_key: String,
+    cdn_url: String,
+    taken_at: PrimitiveDateTime,
+    step: Option<String>,
+    created_at: PrimitiveDateTime,
+}
+
+impl PhotoRow {
+    /// The domain's view; a row that breaks a rule is a fault of ours, not the client's.
+    pub(crate) fn into_view(self) -> Result<PhotoView, Error> {
+        Ok(PhotoView {
+            photo_id: self.id.parse().map_err(Error::internal)?,
+            object_key: ObjectKey::parse(&self.object_key).map_err(Error::internal)?,
+            cdn_url: CdnUrl::parse(&self.cdn_url).map_err(Error::internal)?,
+            taken_at: TakenAt::from_instant(self.taken_at.assume_utc()).map_err(Error::internal)?,
+            step: self.step.as_deref().map(Step::parse).transpose().map_err(Error::internal)?,
+            created_at: self.created_at.assume_utc(),
+        })
+    }
+}
+
+/// The part of a recorded photo that tells a retry from a conflict.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = photos)]
+pub(crate) struct RecordedPhotoRow {
+    id: String,
+    cdn_url: String,
+    taken_at: PrimitiveDateTime,
+    step: Option<String>,
+}
+
+impl RecordedPhotoRow {
+    /// The domain's view; a row that breaks a rule is a fault of ours.
+    pub(crate) fn into_recorded(self) -> Result<RecordedPhoto, Error> {
+        Ok(RecordedPhoto {
+            photo_id: self.id.parse().map_err(Error::internal)?,
+            cdn_url: CdnUrl::parse(&self.cdn_url).map_err(Error::internal)?,
+            taken_at: TakenAt::from_instant(self.taken_at.assume_utc()).map_err(Error::internal)?,
+            step: self.step.as_deref().map(Step::parse).transpose().map_err(Error::internal)?,
+        })
+    }
+}
