@@ -1,5 +1,5 @@
 -- The floor: the request's essential database work as one prepared statement, exactly the
--- statement the service runs for a new photo (one_statement.rs): find the work order in the
+-- statement the service runs for a new photo (pg_attach_new_photo.rs): find the work order in the
 -- tenant and lock it FOR SHARE, check its status, insert the photo unless its key exists.
 \set n random(1, :work_orders)
 \set k random(1, 9000000000000000000)

@@ -15,31 +15,8 @@ use std::time::{Duration, Instant};
 
 use support::{Env, attach, photo, read_response, request};
 
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $test() {
-                    super::$test(crate::support::Env::new(workorder_infra::testing::TestDatabase::sqlite()));
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $test() {
-                    let Some(db) = workorder_infra::testing::TestDatabase::postgres() else { return };
-                    super::$test(crate::support::Env::new(db));
-                }
-            )*
-        }
-    };
-}
-
-pub(crate) use on_both_backends;
-
-on_both_backends!(
+workorder_infra::on_both_backends!(
+    crate::support::Env::new =>
     a_key_and_a_work_order_from_the_cli_reach_201_and_retries_survive_a_restart,
     thirty_two_identical_posts_give_one_201_and_thirty_one_200,
     a_revoked_key_is_refused_within_the_cache_ttl,
@@ -263,7 +240,7 @@ mod contract_table {
     //! Every row of the contract's error table, against the real binary and database.
     use super::support::{Env, attach, photo, request};
 
-    super::on_both_backends!(
+    workorder_infra::on_both_backends!(crate::support::Env::new =>
         every_error_row_answers_its_status_code_and_body_on_the_real_server,
         every_read_route_answers_its_errors_on_the_real_server,
     );
@@ -386,7 +363,7 @@ mod operations {
 
     use super::support::{Env, attach, photo, request};
 
-    super::on_both_backends!(a_work_order_is_planned_by_default_and_keeps_a_given_id);
+    workorder_infra::on_both_backends!(crate::support::Env::new => a_work_order_is_planned_by_default_and_keeps_a_given_id);
 
     fn a_work_order_is_planned_by_default_and_keeps_a_given_id(env: Env) {
         let key = env.cli(&["api-key", "create", "--tenant", "acme"]);
@@ -475,7 +452,7 @@ mod hostile_input {
         slow_and_cut_off_bodies_are_answered_within_the_servers_timeouts,
     };
 
-    super::on_both_backends!(
+    workorder_infra::on_both_backends!(crate::support::Env::new =>
         hostile_requests_get_the_contracts_answers_and_change_nothing_else,
         slow_and_cut_off_bodies_are_answered_within_the_servers_timeouts,
         requests_that_are_not_http_are_refused_and_the_server_lives_on,
@@ -486,5 +463,5 @@ mod kill_nine {
     //! The server killed under load, on both backends.
     use crate::faults::killing_the_server_under_load_loses_nothing_acknowledged;
 
-    super::on_both_backends!(killing_the_server_under_load_loses_nothing_acknowledged);
+    workorder_infra::on_both_backends!(crate::support::Env::new => killing_the_server_under_load_loses_nothing_acknowledged);
 }

@@ -5,23 +5,13 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use workorder_domain::in_memory::InMemoryWorkOrderRepo;
+use workorder_domain::in_memory::{InMemoryWorkOrderRepo, block_on};
 use workorder_domain::{
     ApiKeyId, AttachPhoto, AttachPolicy, PhotoFields, Principal, SystemClock, TenantId, UlidPhotoIds,
     WorkOrderId, WorkOrderStatus,
 };
 
 const WO: &str = "2489e9ad-2ee2-8e00-8ec9-32d5f69181c0";
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    // The in-memory adapters never wait: one poll completes the future.
-    let mut future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(output) => output,
-        std::task::Poll::Pending => unreachable!("the in-memory adapters never wait"),
-    }
-}
 
 fn attach(c: &mut Criterion) {
     let repo = Arc::new(InMemoryWorkOrderRepo::default());
@@ -41,7 +31,8 @@ fn attach(c: &mut Criterion) {
                 taken_at: Some("2026-04-15T12:00:00+02:00"),
                 step: Some("before"),
             };
-            let command = service.command(WO, fields).expect("a valid command");
+            let command =
+                service.command(WorkOrderId::parse(WO).expect("an id"), fields).expect("a valid command");
             black_box(block_on(service.attach(&principal, command)).expect("attached"))
         })
     });
@@ -53,7 +44,11 @@ fn attach(c: &mut Criterion) {
                 taken_at: Some("2026-04-15T12:00:00+02:00"),
                 step: Some("before"),
             };
-            black_box(service.command(black_box(WO), black_box(fields)).expect("a valid command"))
+            black_box(
+                service
+                    .command(black_box(WorkOrderId::parse(WO).expect("an id")), black_box(fields))
+                    .expect("a valid command"),
+            )
         })
     });
 }

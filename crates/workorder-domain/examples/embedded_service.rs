@@ -6,14 +6,10 @@
 //! `cargo run -p workorder-domain --features in-memory --example embedded_service`.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
 
 use async_trait::async_trait;
-use workorder_domain::in_memory::InMemoryWorkOrderRepo;
+use workorder_domain::in_memory::{InMemoryWorkOrderRepo, block_on};
 use workorder_domain::{
     ApiKeyId, ApiKeySecret, ApiKeyVerifier, AttachPhoto, AttachPolicy, CdnHostPolicy, Error, PhotoFields,
     Principal, SystemClock, TenantId, UlidPhotoIds, WorkOrderId, WorkOrderStatus,
@@ -59,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         step: Some("meter reading"),
     };
     for attempt in ["first call", "retry"] {
-        let command = service.command(&wo.to_string(), fields)?;
+        let command = service.command(wo, fields)?;
         let outcome = block_on(service.attach(&caller, command))?;
         println!(
             "{attempt}: photo {} on work order {} ({}) — {:?}",
@@ -68,30 +64,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let bad = PhotoFields { cdn_url: Some("https://evil.example.net/x.jpg"), step: Some("  "), ..fields };
-    if let Err(error) = service.command(&wo.to_string(), bad) {
+    if let Err(error) = service.command(wo, bad) {
         println!("refused: {} ({})", error.code(), error.message());
         for field in error.field_errors() {
             println!("  {}: {}", field.field(), field.message());
         }
     }
     Ok(())
-}
-
-/// The embedding service may run any executor; this example needs none beyond the thread.
-fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        match future.as_mut().poll(&mut cx) {
-            Poll::Ready(output) => return output,
-            Poll::Pending => thread::park(),
-        }
-    }
 }

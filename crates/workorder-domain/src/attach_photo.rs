@@ -8,7 +8,9 @@ use crate::attachment::Disposition;
 use crate::error::{Error, Field, FieldError};
 use crate::identity::Principal;
 use crate::instant::truncate_to_micros;
-use crate::photo::{CdnUrl, NewPhoto, ObjectKey, PhotoId, Step, TakenAt, TakenAtError};
+use crate::photo::{
+    CdnUrl, CdnUrlError, NewPhoto, ObjectKey, ObjectKeyError, PhotoId, Step, TakenAt, TakenAtError,
+};
 use crate::ports::{Clock, PhotoIdGenerator, WorkOrderRepo};
 use crate::work_order::{WorkOrderId, WorkOrderStatus};
 
@@ -184,22 +186,29 @@ impl AttachPhoto {
         &self.policy
     }
 
-    /// Checks a client's raw request into a command.
+    /// Checks a client's raw fields into a command for the work order (whose id the caller
+    /// has parsed, as the path comes before the body).
     ///
-    /// Returns [`Error::InvalidWorkOrderId`] if the id is not a hyphenated UUID (checked
-    /// first, as the path comes before the body), else [`Error::InvalidPhoto`] listing every
-    /// bad field, policy included.
-    pub fn command(&self, work_order_id: &str, fields: PhotoFields<'_>) -> Result<AttachPhotoCommand, Error> {
-        let work_order_id = WorkOrderId::parse(work_order_id).map_err(|_| Error::InvalidWorkOrderId)?;
+    /// Returns [`Error::InvalidPhoto`] listing every bad field, policy included.
+    pub fn command(
+        &self,
+        work_order_id: WorkOrderId,
+        fields: PhotoFields<'_>,
+    ) -> Result<AttachPhotoCommand, Error> {
         let mut errors = Vec::new();
-        let object_key =
-            required(&mut errors, Field::MinioObjectKey, fields.minio_object_key, ObjectKey::parse);
-        let cdn_url = required(&mut errors, Field::CdnUrl, fields.cdn_url, CdnUrl::parse);
-        let taken_at = required(&mut errors, Field::TakenAt, fields.taken_at, TakenAt::parse);
+        let object_key = required(&mut errors, Field::MinioObjectKey, fields.minio_object_key, |raw| {
+            ObjectKey::parse(raw).map_err(ObjectKeyError::message)
+        });
+        let cdn_url = required(&mut errors, Field::CdnUrl, fields.cdn_url, |raw| {
+            CdnUrl::parse(raw).map_err(CdnUrlError::message)
+        });
+        let taken_at = required(&mut errors, Field::TakenAt, fields.taken_at, |raw| {
+            TakenAt::parse(raw).map_err(TakenAtError::message)
+        });
         let step = match fields.step.map(Step::parse).transpose() {
             Ok(step) => step,
             Err(e) => {
-                errors.push(FieldError::new(Field::Step, e.to_string()));
+                errors.push(FieldError::new(Field::Step, e.message()));
                 None
             }
         };
@@ -263,20 +272,21 @@ impl AttachPhoto {
         if let Some(taken_at) = taken_at
             && taken_at.instant() > self.clock.now() + self.policy.max_clock_skew
         {
-            errors.push(FieldError::new(Field::TakenAt, TakenAtError::InFuture.to_string()));
+            errors.push(FieldError::new(Field::TakenAt, TakenAtError::InFuture.message()));
         }
     }
 }
 
-fn required<T, E: std::fmt::Display>(
+/// A required field, parsed; a parser's error is its French message for clients.
+fn required<T>(
     errors: &mut Vec<FieldError>,
     field: Field,
     raw: Option<&str>,
-    parse: impl FnOnce(&str) -> Result<T, E>,
+    parse: impl FnOnce(&str) -> Result<T, &'static str>,
 ) -> Option<T> {
     let Some(raw) = raw else {
         errors.push(FieldError::new(field, "champ requis"));
         return None;
     };
-    parse(raw).map_err(|e| errors.push(FieldError::new(field, e.to_string()))).ok()
+    parse(raw).map_err(|e| errors.push(FieldError::new(field, e))).ok()
 }

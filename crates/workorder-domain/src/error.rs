@@ -53,6 +53,12 @@ pub enum Error {
     Internal(#[source] BoxError),
 }
 
+impl From<crate::work_order::InvalidWorkOrderId> for Error {
+    fn from(_: crate::work_order::InvalidWorkOrderId) -> Self {
+        Error::InvalidWorkOrderId
+    }
+}
+
 /// What kind of failure an [`Error`] is, independent of any transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {

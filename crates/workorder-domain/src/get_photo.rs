@@ -28,15 +28,14 @@ impl GetPhoto {
 
     /// The photo, for `principal`'s tenant.
     ///
-    /// Returns [`Error::InvalidWorkOrderId`], [`Error::InvalidPhotoId`], then
+    /// Returns [`Error::InvalidPhotoId`], then
     /// [`Error::WorkOrderNotFound`] (also for another tenant's), then [`Error::PhotoNotFound`].
     pub async fn get(
         &self,
         principal: &Principal,
-        work_order_id: &str,
+        work_order_id: WorkOrderId,
         photo_id: &str,
     ) -> Result<PhotoView, Error> {
-        let work_order_id = WorkOrderId::parse(work_order_id).map_err(|_| Error::InvalidWorkOrderId)?;
         let photo_id: PhotoId = photo_id.parse().map_err(|_| Error::InvalidPhotoId)?;
         self.reader.photo(principal.tenant(), work_order_id, photo_id).await
     }

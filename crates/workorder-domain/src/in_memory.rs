@@ -11,6 +11,30 @@ pub use api_keys::InMemoryApiKeyVerifier;
 pub use fixtures::{ManualClock, SequentialPhotoIds};
 pub use work_orders::{InMemoryWorkOrderRepo, StoredPhoto};
 
+/// Drives a future to completion on this thread. The domain needs no runtime, and neither do
+/// tests and examples over these adapters, whose futures never wait on I/O.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::thread::{self, Thread};
+
+    struct Unpark(Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(output) => return output,
+            Poll::Pending => thread::park(),
+        }
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave the maps half-updated (each update is one
     // insert), so the data is still consistent.

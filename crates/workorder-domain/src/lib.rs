@@ -12,13 +12,14 @@
 //! ```
 //! # #[cfg(feature = "in-memory")] {
 //! use std::sync::Arc;
-//! use workorder_domain::{AttachPhoto, AttachPolicy, PhotoFields, SystemClock, UlidPhotoIds};
+//! use workorder_domain::{AttachPhoto, AttachPolicy, PhotoFields, SystemClock, UlidPhotoIds, WorkOrderId};
 //! use workorder_domain::in_memory::InMemoryWorkOrderRepo;
 //!
 //! let repo = Arc::new(InMemoryWorkOrderRepo::default());
 //! let service = AttachPhoto::new(repo, Arc::new(SystemClock), Arc::new(UlidPhotoIds), AttachPolicy::default());
+//! let work_order = WorkOrderId::parse("2489e9ad-2ee2-8e00-8ec9-32d5f69181c0").unwrap();
 //! let command = service.command(
-//!     "2489e9ad-2ee2-8e00-8ec9-32d5f69181c0",
+//!     work_order,
 //!     PhotoFields {
 //!         minio_object_key: Some("wo/2489e9ad/front.jpg"),
 //!         cdn_url: Some("https://cdn.example.com/wo/2489e9ad/front.jpg"),
@@ -60,7 +61,7 @@ pub use attachment::{AttachDecision, Attachment, Disposition, RecordedPhoto};
 pub use error::{BoxError, Error, ErrorKind, Field, FieldError, Origin};
 pub use get_photo::GetPhoto;
 pub use identity::{ApiKeyId, ApiKeySecret, EmptyApiKeySecret, InvalidTenantId, Principal, TenantId};
-pub use instant::truncate_to_micros;
+pub use instant::{rfc3339, truncate_to_micros};
 pub use list_photos::ListPhotos;
 pub use paging::{PageSize, PhotoCursor, PhotoPage};
 pub use photo::{
@@ -68,8 +69,8 @@ pub use photo::{
     TakenAtError,
 };
 pub use ports::{
-    ApiKeyRegistry, ApiKeyVerifier, Clock, PhotoIdGenerator, WorkOrderReader, WorkOrderRegistry,
-    WorkOrderRepo,
+    ApiKeyRegistry, ApiKeyVerifier, Clock, PhotoIdGenerator, PoolProbe, PoolSample, WorkOrderReader,
+    WorkOrderRegistry, WorkOrderRepo,
 };
 pub use system::{SystemClock, UlidPhotoIds};
 pub use view_work_order::ViewWorkOrder;

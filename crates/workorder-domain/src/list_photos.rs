@@ -30,16 +30,15 @@ impl ListPhotos {
 
     /// A page of the work order's photos for `principal`'s tenant.
     ///
-    /// Returns [`Error::InvalidWorkOrderId`], then [`Error::InvalidQuery`] listing every bad
+    /// Returns [`Error::InvalidQuery`] listing every bad
     /// parameter, then [`Error::WorkOrderNotFound`] (also for another tenant's work order).
     pub async fn list(
         &self,
         principal: &Principal,
-        work_order_id: &str,
+        work_order_id: WorkOrderId,
         limit: Option<&str>,
         cursor: Option<&str>,
     ) -> Result<PhotoPage, Error> {
-        let work_order_id = WorkOrderId::parse(work_order_id).map_err(|_| Error::InvalidWorkOrderId)?;
         let size = limit.map(PageSize::parse).transpose();
         let after = cursor.map(PhotoCursor::parse).transpose();
         let (size, after) = match (size, after) {

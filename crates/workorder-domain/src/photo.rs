@@ -46,30 +46,45 @@ impl fmt::Display for PhotoId {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectKey(String);
 
-/// Why a text is not an object key. The messages are French, for clients.
+/// Why a text is not an object key. `Display` is English, for logs; [`message`](Self::message) is French, for clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ObjectKeyError {
     /// The key is empty.
-    #[error("ne doit pas être vide")]
+    #[error("the object key is empty")]
     Empty,
     /// The key is over 1024 bytes of UTF-8.
-    #[error("dépasse 1024 octets")]
+    #[error("the object key is over 1024 bytes")]
     TooLong,
     /// The key holds a control character.
-    #[error("contient un caractère de contrôle")]
+    #[error("the object key holds a control character")]
     ControlCharacter,
     /// The key starts with `/`.
-    #[error("ne doit pas commencer par « / »")]
+    #[error("the object key starts with /")]
     LeadingSlash,
     /// The key has an empty segment (`a//b`, or a trailing `/`).
-    #[error("contient un segment vide")]
+    #[error("the object key has an empty segment")]
     EmptySegment,
     /// The key has a `.` or `..` segment.
-    #[error("contient un segment « . » ou « .. »")]
+    #[error("the object key has a . or .. segment")]
     DotSegment,
     /// A segment between `/` is over 255 bytes.
-    #[error("contient un segment de plus de 255 octets")]
+    #[error("the object key has a segment over 255 bytes")]
     SegmentTooLong,
+}
+
+impl ObjectKeyError {
+    /// What a client is told, in French as the contract's messages are.
+    pub fn message(self) -> &'static str {
+        match self {
+            ObjectKeyError::Empty => "ne doit pas être vide",
+            ObjectKeyError::TooLong => "dépasse 1024 octets",
+            ObjectKeyError::ControlCharacter => "contient un caractère de contrôle",
+            ObjectKeyError::LeadingSlash => "ne doit pas commencer par « / »",
+            ObjectKeyError::EmptySegment => "contient un segment vide",
+            ObjectKeyError::DotSegment => "contient un segment « . » ou « .. »",
+            ObjectKeyError::SegmentTooLong => "contient un segment de plus de 255 octets",
+        }
+    }
 }
 
 impl ObjectKey {
@@ -127,21 +142,33 @@ pub struct CdnUrl {
     host: String,
 }
 
-/// Why a text is not a CDN URL. The messages are French, for clients.
+/// Why a text is not a CDN URL. `Display` is English, for logs; [`message`](Self::message) is French, for clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CdnUrlError {
     /// Over 2048 characters.
-    #[error("dépasse 2048 caractères")]
+    #[error("the CDN URL is over 2048 characters")]
     TooLong,
     /// Not an absolute `http` or `https` URL with a host.
-    #[error("doit être une URL absolue http ou https avec un hôte")]
+    #[error("the CDN URL is not an absolute http or https URL with a host")]
     NotAbsoluteHttp,
     /// Holds white space, a control character or a backslash, or does not parse.
-    #[error("n'est pas une URL valide")]
+    #[error("the CDN URL does not parse")]
     Malformed,
     /// Carries user-info (`user:password@`).
-    #[error("ne doit pas contenir d'identifiants (user-info)")]
+    #[error("the CDN URL carries user-info")]
     UserInfo,
+}
+
+impl CdnUrlError {
+    /// What a client is told, in French as the contract's messages are.
+    pub fn message(self) -> &'static str {
+        match self {
+            CdnUrlError::TooLong => "dépasse 2048 caractères",
+            CdnUrlError::NotAbsoluteHttp => "doit être une URL absolue http ou https avec un hôte",
+            CdnUrlError::Malformed => "n'est pas une URL valide",
+            CdnUrlError::UserInfo => "ne doit pas contenir d'identifiants (user-info)",
+        }
+    }
 }
 
 impl CdnUrl {
@@ -201,18 +228,29 @@ impl fmt::Display for CdnUrl {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TakenAt(OffsetDateTime);
 
-/// Why a text is not a `takenAt`. The messages are French, for clients.
+/// Why a text is not a `takenAt`. `Display` is English, for logs; [`message`](Self::message) is French, for clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TakenAtError {
     /// Not an RFC 3339 date-time with an offset.
-    #[error("doit être une date-heure RFC 3339 avec décalage (Z ou ±hh:mm)")]
+    #[error("takenAt is not an RFC 3339 date-time with an offset")]
     Malformed,
     /// Before 2000-01-01T00:00:00Z.
-    #[error("ne doit pas être antérieure à 2000-01-01T00:00:00Z")]
+    #[error("takenAt is before 2000-01-01T00:00:00Z")]
     TooEarly,
     /// Further in the future than the allowed clock skew.
-    #[error("ne doit pas être dans le futur au-delà de la dérive d'horloge admise")]
+    #[error("takenAt is further in the future than the allowed clock skew")]
     InFuture,
+}
+
+impl TakenAtError {
+    /// What a client is told, in French as the contract's messages are.
+    pub fn message(self) -> &'static str {
+        match self {
+            TakenAtError::Malformed => "doit être une date-heure RFC 3339 avec décalage (Z ou ±hh:mm)",
+            TakenAtError::TooEarly => "ne doit pas être antérieure à 2000-01-01T00:00:00Z",
+            TakenAtError::InFuture => "ne doit pas être dans le futur au-delà de la dérive d'horloge admise",
+        }
+    }
 }
 
 impl TakenAt {
@@ -250,18 +288,29 @@ impl TakenAt {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Step(String);
 
-/// Why a text is not a step. The messages are French, for clients.
+/// Why a text is not a step. `Display` is English, for logs; [`message`](Self::message) is French, for clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum StepError {
     /// Empty or white space only.
-    #[error("ne doit pas être vide ni composée uniquement d'espaces")]
+    #[error("the step is empty or white space only")]
     Blank,
     /// Over 100 characters once trimmed.
-    #[error("dépasse 100 caractères")]
+    #[error("the step is over 100 characters")]
     TooLong,
     /// Holds a control character.
-    #[error("contient un caractère de contrôle")]
+    #[error("the step holds a control character")]
     ControlCharacter,
+}
+
+impl StepError {
+    /// What a client is told, in French as the contract's messages are.
+    pub fn message(self) -> &'static str {
+        match self {
+            StepError::Blank => "ne doit pas être vide ni composée uniquement d'espaces",
+            StepError::TooLong => "dépasse 100 caractères",
+            StepError::ControlCharacter => "contient un caractère de contrôle",
+        }
+    }
 }
 
 impl Step {

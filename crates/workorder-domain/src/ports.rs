@@ -96,6 +96,28 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;
 }
 
+/// The occupancy and waits of a store's connection pool, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolSample {
+    /// Connections open.
+    pub connections: u32,
+    /// Of which idle.
+    pub idle: u32,
+    /// The most it may open.
+    pub max_size: u32,
+    /// Requests that found no idle connection and had to wait (for one to be freed or opened).
+    pub waits: u64,
+    /// Requests that gave up after the timeout.
+    pub timeouts: u64,
+}
+
+/// A store with a connection pool, as operators watch it. An operational port: it lets the
+/// HTTP adapter report on the database adapter's pool without either knowing the other.
+pub trait PoolProbe: Send + Sync {
+    /// A sample now; cheap, called at every scrape.
+    fn sample(&self) -> PoolSample;
+}
+
 /// Makes ids for new photos.
 pub trait PhotoIdGenerator: Send + Sync {
     /// A fresh, never used id.

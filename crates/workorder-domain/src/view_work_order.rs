@@ -27,10 +27,8 @@ impl ViewWorkOrder {
 
     /// The work order, for `principal`'s tenant.
     ///
-    /// Returns [`Error::InvalidWorkOrderId`], then [`Error::WorkOrderNotFound`] (also for
-    /// another tenant's work order).
-    pub async fn view(&self, principal: &Principal, work_order_id: &str) -> Result<WorkOrderView, Error> {
-        let id = WorkOrderId::parse(work_order_id).map_err(|_| Error::InvalidWorkOrderId)?;
+    /// Returns [`Error::WorkOrderNotFound`] (also for another tenant's work order).
+    pub async fn view(&self, principal: &Principal, id: WorkOrderId) -> Result<WorkOrderView, Error> {
         self.reader.work_order(principal.tenant(), id).await
     }
 }

@@ -4,47 +4,8 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use support::block_on;
-use workorder_domain::in_memory::{InMemoryWorkOrderRepo, SequentialPhotoIds};
-use workorder_domain::{
-    ApiKeyId, AttachPhoto, AttachPolicy, Error, Field, GetPhoto, ListPhotos, PhotoFields, Principal,
-    SystemClock, TenantId, ViewWorkOrder, WorkOrderId, WorkOrderStatus,
-};
-
-const WO: &str = "2489e9ad-2ee2-8e00-8ec9-32d5f69181c0";
-
-struct World {
-    repo: Arc<InMemoryWorkOrderRepo>,
-    attach: AttachPhoto,
-    list: ListPhotos,
-    view: ViewWorkOrder,
-    get: GetPhoto,
-    acme: Principal,
-    globex: Principal,
-}
-
-fn world() -> World {
-    let repo = Arc::new(InMemoryWorkOrderRepo::default());
-    let acme = Principal::new(TenantId::parse("acme").unwrap(), ApiKeyId::new(ulid::Ulid(1)));
-    let globex = Principal::new(TenantId::parse("globex").unwrap(), ApiKeyId::new(ulid::Ulid(2)));
-    repo.put_work_order(acme.tenant(), WorkOrderId::parse(WO).unwrap(), WorkOrderStatus::InProgress);
-    World {
-        attach: AttachPhoto::new(
-            repo.clone(),
-            Arc::new(SystemClock),
-            Arc::new(SequentialPhotoIds::default()),
-            AttachPolicy::default(),
-        ),
-        list: ListPhotos::new(repo.clone()),
-        view: ViewWorkOrder::new(repo.clone()),
-        get: GetPhoto::new(repo.clone()),
-        repo,
-        acme,
-        globex,
-    }
-}
+use support::{WO, World, block_on, id, world};
+use workorder_domain::{Error, Field, PhotoFields, WorkOrderId, WorkOrderStatus};
 
 fn add(w: &World, key: &str, taken_at: &str) -> String {
     let fields = PhotoFields {
@@ -53,8 +14,8 @@ fn add(w: &World, key: &str, taken_at: &str) -> String {
         taken_at: Some(taken_at),
         step: None,
     };
-    let command = w.attach.command(WO, fields).unwrap();
-    block_on(w.attach.attach(&w.acme, command)).unwrap().photo_id.to_string()
+    let command = w.service.command(id(WO), fields).unwrap();
+    block_on(w.service.attach(&w.acme, command)).unwrap().photo_id.to_string()
 }
 
 #[test]
@@ -69,7 +30,7 @@ fn photos_come_by_taken_at_then_id_a_page_at_a_time() {
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let page = block_on(w.list.list(&w.acme, WO, Some("2"), cursor.as_deref())).unwrap();
+        let page = block_on(w.list.list(&w.acme, id(WO), Some("2"), cursor.as_deref())).unwrap();
         pages += 1;
         seen.extend(page.photos.iter().map(|p| p.photo_id.to_string()));
         match page.next {
@@ -84,12 +45,12 @@ fn photos_come_by_taken_at_then_id_a_page_at_a_time() {
 #[test]
 fn the_default_page_is_fifty_and_an_empty_work_order_lists_nothing() {
     let w = world();
-    let empty = block_on(w.list.list(&w.acme, WO, None, None)).unwrap();
+    let empty = block_on(w.list.list(&w.acme, id(WO), None, None)).unwrap();
     assert!(empty.photos.is_empty() && empty.next.is_none());
     for i in 0..51 {
         add(&w, &format!("k{i}"), "2026-04-15T12:00:00Z");
     }
-    let page = block_on(w.list.list(&w.acme, WO, None, None)).unwrap();
+    let page = block_on(w.list.list(&w.acme, id(WO), None, None)).unwrap();
     assert_eq!(page.photos.len(), 50);
     assert!(page.next.is_some());
 }
@@ -97,23 +58,20 @@ fn the_default_page_is_fifty_and_an_empty_work_order_lists_nothing() {
 #[test]
 fn bad_limits_and_cursors_are_all_reported() {
     let w = world();
-    let error = block_on(w.list.list(&w.acme, WO, Some("0"), Some("garbage"))).unwrap_err();
+    let error = block_on(w.list.list(&w.acme, id(WO), Some("0"), Some("garbage"))).unwrap_err();
     assert!(matches!(error, Error::InvalidQuery(_)));
     let fields: Vec<Field> = error.field_errors().iter().map(|e| e.field()).collect();
     assert_eq!(fields, [Field::Limit, Field::Cursor]);
-    assert!(matches!(
-        block_on(w.list.list(&w.acme, "nope", Some("0"), None)),
-        Err(Error::InvalidWorkOrderId)
-    ));
+    assert!(matches!(WorkOrderId::parse("nope").map_err(Error::from), Err(Error::InvalidWorkOrderId)));
 }
 
 #[test]
 fn another_tenant_sees_neither_the_work_order_nor_its_photos() {
     let w = world();
     let photo = add(&w, "a", "2026-04-15T12:00:00Z");
-    assert!(matches!(block_on(w.list.list(&w.globex, WO, None, None)), Err(Error::WorkOrderNotFound)));
-    assert!(matches!(block_on(w.view.view(&w.globex, WO)), Err(Error::WorkOrderNotFound)));
-    assert!(matches!(block_on(w.get.get(&w.globex, WO, &photo)), Err(Error::WorkOrderNotFound)));
+    assert!(matches!(block_on(w.list.list(&w.globex, id(WO), None, None)), Err(Error::WorkOrderNotFound)));
+    assert!(matches!(block_on(w.view.view(&w.globex, id(WO))), Err(Error::WorkOrderNotFound)));
+    assert!(matches!(block_on(w.get.get(&w.globex, id(WO), &photo)), Err(Error::WorkOrderNotFound)));
 }
 
 #[test]
@@ -123,7 +81,7 @@ fn a_work_order_shows_its_status_title_and_photo_count() {
     w.repo.set_title(w.acme.tenant(), id, Some("Boiler"));
     add(&w, "a", "2026-04-15T12:00:00Z");
     add(&w, "b", "2026-04-15T12:00:00Z");
-    let view = block_on(w.view.view(&w.acme, &WO.to_uppercase())).unwrap();
+    let view = block_on(w.view.view(&w.acme, WorkOrderId::parse(&WO.to_uppercase()).unwrap())).unwrap();
     assert_eq!(
         (view.id, view.status, view.title.as_deref(), view.photo_count),
         (id, WorkOrderStatus::InProgress, Some("Boiler"), 2)
@@ -135,14 +93,14 @@ fn a_work_order_shows_its_status_title_and_photo_count() {
 fn a_photo_is_found_on_its_work_order_only() {
     let w = world();
     let photo = add(&w, "a", "2026-04-15T12:00:00Z");
-    let found = block_on(w.get.get(&w.acme, WO, &photo)).unwrap();
+    let found = block_on(w.get.get(&w.acme, id(WO), &photo)).unwrap();
     assert_eq!((found.photo_id.to_string(), found.object_key.as_str()), (photo.clone(), "a"));
     let other = "00000000-0000-4000-8000-000000000000";
     w.repo.put_work_order(w.acme.tenant(), WorkOrderId::parse(other).unwrap(), WorkOrderStatus::Planned);
-    assert!(matches!(block_on(w.get.get(&w.acme, other, &photo)), Err(Error::PhotoNotFound)));
+    assert!(matches!(block_on(w.get.get(&w.acme, id(other), &photo)), Err(Error::PhotoNotFound)));
     assert!(matches!(
-        block_on(w.get.get(&w.acme, WO, "01M8ED3501T42800T2900E57BB")),
+        block_on(w.get.get(&w.acme, id(WO), "01M8ED3501T42800T2900E57BB")),
         Err(Error::PhotoNotFound)
     ));
-    assert!(matches!(block_on(w.get.get(&w.acme, WO, "not-a-ulid")), Err(Error::InvalidPhotoId)));
+    assert!(matches!(block_on(w.get.get(&w.acme, id(WO), "not-a-ulid")), Err(Error::InvalidPhotoId)));
 }

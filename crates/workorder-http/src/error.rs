@@ -1,7 +1,7 @@
 //! The error body: one shape for every non-2xx answer, whatever produced it.
 //!
 //! A handler's error becomes a response carrying an [`ErrorPayload`] extension; the edge
-//! middleware (`edge.rs`) writes the body, adding the trace id, and gives answers that actix
+//! middleware (`middleware.rs`) writes the body, adding the trace id, and gives answers that actix
 //! made itself (a wrong method on a route, a malformed request) their payload by status.
 //!
 //! Codes beyond the contract's table (`TOO_MANY_REQUESTS`, `REQUEST_TIMEOUT`, `BAD_REQUEST`,

@@ -11,19 +11,23 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, web};
-use workorder_domain::{ApiKeyVerifier, AttachPhoto, GetPhoto, ListPhotos, ViewWorkOrder, WorkOrderRepo};
+use workorder_domain::{
+    ApiKeyVerifier, AttachPhoto, AttachPolicy, Clock, GetPhoto, ListPhotos, PhotoIdGenerator, PoolProbe,
+    ViewWorkOrder, WorkOrderReader, WorkOrderRepo,
+};
 
 mod auth_limit;
-mod edge;
 mod error;
+mod extract;
 pub(crate) mod metrics;
+mod middleware;
 mod openapi;
 mod routes;
 
 pub use auth_limit::{AuthFailureLimit, AuthLimiter};
-pub use edge::{TRACE_ID_HEADER, TraceId};
 pub use error::ApiError;
-pub use metrics::{Metrics, PoolProbe, PoolSample};
+pub use metrics::Metrics;
+pub use middleware::{TRACE_ID_HEADER, TraceId};
 pub use openapi::{ApiDoc, openapi_json};
 pub use routes::attach_photo::{MAX_BODY_BYTES, decode_command};
 
@@ -48,6 +52,42 @@ pub struct AppState {
     pub pool: Option<Arc<dyn PoolProbe>>,
     /// Failed authentications per client address.
     pub auth_limiter: Arc<AuthLimiter>,
+}
+
+/// The ports the application runs on: the binary gives the diesel adapters, tests the
+/// in-memory ones.
+#[derive(Clone)]
+pub struct Ports {
+    /// Where photos are attached.
+    pub repo: Arc<dyn WorkOrderRepo>,
+    /// Where work orders and photos are read.
+    pub reader: Arc<dyn WorkOrderReader>,
+    /// Verifies `X-API-Key`.
+    pub verifier: Arc<dyn ApiKeyVerifier>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Ids of new photos.
+    pub photo_ids: Arc<dyn PhotoIdGenerator>,
+    /// The database pool, for its metrics, when there is one.
+    pub pool: Option<Arc<dyn PoolProbe>>,
+}
+
+impl AppState {
+    /// The use cases over `ports`, with fresh metrics and limiter: the one way the binary and
+    /// the tests build the application's state.
+    pub fn new(ports: Ports, policy: AttachPolicy, auth_failure_limit: AuthFailureLimit) -> Self {
+        Self {
+            attach: AttachPhoto::new(ports.repo.clone(), ports.clock, ports.photo_ids, policy),
+            view_work_order: ViewWorkOrder::new(ports.reader.clone()),
+            list_photos: ListPhotos::new(ports.reader.clone()),
+            get_photo: GetPhoto::new(ports.reader),
+            verifier: ports.verifier,
+            repo: ports.repo,
+            metrics: Arc::new(Metrics::default()),
+            pool: ports.pool,
+            auth_limiter: Arc::new(AuthLimiter::new(auth_failure_limit)),
+        }
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -87,7 +127,7 @@ pub fn app(
         .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))
         .service(web::resource("/openapi.json").route(web::get().to(serve_openapi)))
         .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::RouteNotFound) }))
-        .wrap(from_fn(edge::edge))
+        .wrap(from_fn(middleware::edge))
 }
 
 /// This document.

@@ -9,30 +9,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use workorder_domain::Disposition;
+use workorder_domain::{Disposition, PoolProbe};
 
 use crate::AppState;
-
-/// The pool's occupancy and waits, as the infrastructure reports them.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct PoolSample {
-    /// Connections open.
-    pub connections: u32,
-    /// Of which idle.
-    pub idle: u32,
-    /// The most it may open.
-    pub max_size: u32,
-    /// Requests for a connection that had to wait for one.
-    pub waits: u64,
-    /// Requests for a connection that gave up after the timeout.
-    pub timeouts: u64,
-}
-
-/// Something that can report on a connection pool; the binary adapts the infrastructure's.
-pub trait PoolProbe: Send + Sync {
-    /// A sample now.
-    fn sample(&self) -> PoolSample;
-}
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {

@@ -4,7 +4,6 @@
 
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Object, RefOr, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -93,54 +92,101 @@ fn field(field: Field, message: &str) -> FieldError {
     FieldError::new(field, message)
 }
 
-/// The errors each operation can answer, as the server makes them.
-fn errors_of(operation_id: &str) -> Vec<ApiError> {
-    let unauthenticated = ApiError::Domain(Error::Unauthenticated);
-    let bad_id = ApiError::Domain(Error::InvalidWorkOrderId);
-    let not_found = ApiError::Domain(Error::WorkOrderNotFound);
-    let server =
-        [ApiError::Domain(Error::unavailable("example")), ApiError::Domain(Error::internal("example"))];
-    let mut errors: Vec<ApiError> = match operation_id {
-        "attachPhoto" => vec![
-            ApiError::Domain(Error::InvalidPhoto(vec![
-                field(Field::MinioObjectKey, "contient un segment « . » ou « .. »"),
-                field(Field::TakenAt, "doit être une date-heure RFC 3339 avec décalage (Z ou ±hh:mm)"),
-            ])),
-            bad_id,
-            unauthenticated,
-            not_found,
-            ApiError::Domain(Error::WorkOrderClosed(WorkOrderStatus::Closed)),
-            ApiError::Domain(Error::PhotoConflict),
-            ApiError::PayloadTooLarge,
-            ApiError::UnsupportedMediaType,
-            ApiError::RequestTimeout,
-        ],
-        "listPhotos" => vec![
-            bad_id,
-            ApiError::Domain(Error::InvalidQuery(vec![field(
-                Field::Limit,
-                "doit être un entier de 1 à 200",
-            )])),
-            unauthenticated,
-            not_found,
-        ],
-        "getPhoto" => vec![
-            bad_id,
-            ApiError::Domain(Error::InvalidPhotoId),
-            unauthenticated,
-            not_found,
-            ApiError::Domain(Error::PhotoNotFound),
-        ],
-        "getWorkOrder" => vec![bad_id, unauthenticated, not_found],
-        "readyz" => vec![ApiError::Domain(Error::unavailable("example"))],
-        _ => Vec::new(),
-    };
-    if !["readyz", "healthz", "metrics", "openapi"].contains(&operation_id) {
-        errors.push(ApiError::TooManyRequests { retry_after: std::time::Duration::from_secs(60) });
-        errors.extend(server);
+/// The document's operations. Errors are listed per operation by an exhaustive match, so an
+/// operation added to the document without its errors fails [`Operation::from_id`]'s test,
+/// and one added here does not compile until its errors are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    AttachPhoto,
+    ListPhotos,
+    GetPhoto,
+    GetWorkOrder,
+    Healthz,
+    Readyz,
+    Metrics,
+    OpenApi,
+}
+
+impl Operation {
+    const ALL: [Operation; 8] = [
+        Operation::AttachPhoto,
+        Operation::ListPhotos,
+        Operation::GetPhoto,
+        Operation::GetWorkOrder,
+        Operation::Healthz,
+        Operation::Readyz,
+        Operation::Metrics,
+        Operation::OpenApi,
+    ];
+
+    /// The `operationId` its handler's `#[utoipa::path]` declares.
+    fn id(self) -> &'static str {
+        match self {
+            Operation::AttachPhoto => "attachPhoto",
+            Operation::ListPhotos => "listPhotos",
+            Operation::GetPhoto => "getPhoto",
+            Operation::GetWorkOrder => "getWorkOrder",
+            Operation::Healthz => "healthz",
+            Operation::Readyz => "readyz",
+            Operation::Metrics => "metrics",
+            Operation::OpenApi => "openapi",
+        }
     }
-    errors.push(ApiError::MethodNotAllowed);
-    errors
+
+    fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.id() == id)
+    }
+
+    /// The errors the operation can answer, as the server makes them.
+    fn errors(self) -> Vec<ApiError> {
+        let unauthenticated = ApiError::Domain(Error::Unauthenticated);
+        let bad_id = ApiError::Domain(Error::InvalidWorkOrderId);
+        let not_found = ApiError::Domain(Error::WorkOrderNotFound);
+        let unavailable = ApiError::Domain(Error::unavailable("example"));
+        let authenticated = |mut errors: Vec<ApiError>| {
+            errors.push(ApiError::TooManyRequests { retry_after: std::time::Duration::from_secs(60) });
+            errors.push(ApiError::Domain(Error::unavailable("example")));
+            errors.push(ApiError::Domain(Error::internal("example")));
+            errors
+        };
+        let mut errors = match self {
+            Operation::AttachPhoto => authenticated(vec![
+                ApiError::Domain(Error::InvalidPhoto(vec![
+                    field(Field::MinioObjectKey, "contient un segment « . » ou « .. »"),
+                    field(Field::TakenAt, "doit être une date-heure RFC 3339 avec décalage (Z ou ±hh:mm)"),
+                ])),
+                bad_id,
+                unauthenticated,
+                not_found,
+                ApiError::Domain(Error::WorkOrderClosed(WorkOrderStatus::Closed)),
+                ApiError::Domain(Error::PhotoConflict),
+                ApiError::PayloadTooLarge,
+                ApiError::UnsupportedMediaType,
+                ApiError::RequestTimeout,
+            ]),
+            Operation::ListPhotos => authenticated(vec![
+                bad_id,
+                ApiError::Domain(Error::InvalidQuery(vec![field(
+                    Field::Limit,
+                    "doit être un entier de 1 à 200",
+                )])),
+                unauthenticated,
+                not_found,
+            ]),
+            Operation::GetPhoto => authenticated(vec![
+                bad_id,
+                ApiError::Domain(Error::InvalidPhotoId),
+                unauthenticated,
+                not_found,
+                ApiError::Domain(Error::PhotoNotFound),
+            ]),
+            Operation::GetWorkOrder => authenticated(vec![bad_id, unauthenticated, not_found]),
+            Operation::Readyz => vec![unavailable],
+            Operation::Healthz | Operation::Metrics | Operation::OpenApi => Vec::new(),
+        };
+        errors.push(ApiError::MethodNotAllowed);
+        errors
+    }
 }
 
 struct ContractErrors;
@@ -164,10 +210,12 @@ impl Modify for ContractErrors {
     }
 }
 
-fn add_errors(operation: &mut Operation) {
-    let id = operation.operation_id.clone().unwrap_or_default();
+fn add_errors(operation: &mut utoipa::openapi::path::Operation) {
+    let id = operation.operation_id.as_deref().unwrap_or_default();
+    // An operation missing from `Operation` lists no errors here; the test below fails then.
+    let errors = Operation::from_id(id).map(Operation::errors).unwrap_or_default();
     let mut by_status: Vec<(u16, Vec<ErrorPayload>)> = Vec::new();
-    for payload in errors_of(&id).iter().map(ApiError::payload) {
+    for payload in errors.iter().map(ApiError::payload) {
         let status = payload.status.as_u16();
         match by_status.iter_mut().find(|(s, _)| *s == status) {
             Some((_, payloads)) => payloads.push(payload),
@@ -198,7 +246,7 @@ fn add_errors(operation: &mut Operation) {
     }
 }
 
-fn add_trace_ids(operation: &mut Operation) {
+fn add_trace_ids(operation: &mut utoipa::openapi::path::Operation) {
     for response in operation.responses.responses.values_mut() {
         if let RefOr::T(response) = response {
             response.headers.insert(
@@ -209,5 +257,27 @@ fn add_trace_ids(operation: &mut Operation) {
                     .build(),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_of_the_document_has_its_errors_listed() {
+        let document = ApiDoc::openapi();
+        let mut ids: Vec<String> = document
+            .paths
+            .paths
+            .values()
+            .flat_map(|item| [&item.get, &item.post, &item.put, &item.delete, &item.head])
+            .flatten()
+            .map(|operation| operation.operation_id.clone().unwrap_or_default())
+            .collect();
+        ids.sort();
+        let mut known: Vec<String> = Operation::ALL.iter().map(|op| op.id().to_owned()).collect();
+        known.sort();
+        assert_eq!(ids, known);
     }
 }

@@ -3,61 +3,22 @@
 
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
+mod support;
+
 use std::sync::Arc;
+
+use support::{GLOBEX_KEY, KEY, WO, World, world, world_with};
 
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use workorder_domain::in_memory::{InMemoryApiKeyVerifier, InMemoryWorkOrderRepo};
+use workorder_domain::in_memory::InMemoryWorkOrderRepo;
 use workorder_domain::{
-    ApiKeyId, AttachPhoto, AttachPolicy, Attachment, CdnHostPolicy, Error, NewPhoto, Principal, SystemClock,
-    TenantId, UlidPhotoIds, WorkOrderId, WorkOrderRepo, WorkOrderStatus,
+    ApiKeyId, AttachPolicy, Attachment, CdnHostPolicy, Error, NewPhoto, TenantId, WorkOrderId, WorkOrderRepo,
+    WorkOrderStatus,
 };
-use workorder_domain::{GetPhoto, ListPhotos, ViewWorkOrder};
-use workorder_http::{AppState, AuthLimiter, Metrics, app};
-
-const WO: &str = "2489E9AD-2EE2-8E00-8EC9-32D5F69181C0";
-const KEY: &str = "acme-key";
-const GLOBEX_KEY: &str = "globex-key";
-
-struct World {
-    repo: Arc<InMemoryWorkOrderRepo>,
-    verifier: Arc<InMemoryApiKeyVerifier>,
-    state: AppState,
-}
-
-fn world_with(
-    repo: Arc<dyn WorkOrderRepo>,
-    in_memory: Arc<InMemoryWorkOrderRepo>,
-    policy: AttachPolicy,
-) -> World {
-    let verifier = Arc::new(InMemoryApiKeyVerifier::default());
-    let acme = TenantId::parse("acme").unwrap();
-    verifier.add_key(KEY, Principal::new(acme.clone(), ApiKeyId::new(ulid::Ulid(1))));
-    verifier.add_key(
-        GLOBEX_KEY,
-        Principal::new(TenantId::parse("globex").unwrap(), ApiKeyId::new(ulid::Ulid(2))),
-    );
-    in_memory.put_work_order(&acme, WorkOrderId::parse(WO).unwrap(), WorkOrderStatus::InProgress);
-    let state = AppState {
-        attach: AttachPhoto::new(repo.clone(), Arc::new(SystemClock), Arc::new(UlidPhotoIds), policy),
-        view_work_order: ViewWorkOrder::new(in_memory.clone()),
-        list_photos: ListPhotos::new(in_memory.clone()),
-        get_photo: GetPhoto::new(in_memory.clone()),
-        verifier: verifier.clone(),
-        repo,
-        metrics: Arc::new(Metrics::default()),
-        pool: None,
-        auth_limiter: Arc::new(AuthLimiter::default()),
-    };
-    World { repo: in_memory, verifier, state }
-}
-
-fn world() -> World {
-    let repo = Arc::new(InMemoryWorkOrderRepo::default());
-    world_with(repo.clone(), repo, AttachPolicy::default())
-}
+use workorder_http::app;
 
 fn photo() -> Value {
     json!({
@@ -117,10 +78,18 @@ impl Answer {
 
 async fn call(world: &World, req: TestRequest) -> Answer {
     let service = test::init_service(app(world.state.clone())).await;
-    let response = test::call_service(&service, req.to_request()).await;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = test::read_body(response).await;
+    let (status, headers, bytes) = match test::try_call_service(&service, req.to_request()).await {
+        Ok(response) => {
+            let (status, headers) = (response.status(), response.headers().clone());
+            (status, headers, test::read_body(response).await)
+        }
+        // An error that leaves the application is rendered by actix's dispatcher, like this.
+        Err(error) => {
+            let response = error.error_response();
+            let (status, headers) = (response.status(), response.headers().clone());
+            (status, headers, actix_web::body::to_bytes(response.into_body()).await.unwrap())
+        }
+    };
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     assert!(headers.contains_key("x-trace-id"), "every answer carries a trace id");
     assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
@@ -489,6 +458,54 @@ async fn a_store_failure_or_a_panic_answers_500_and_shows_nothing_of_it() {
         // The server still answers afterwards.
         assert_eq!(call(&w, TestRequest::get().uri("/healthz")).await.status, StatusCode::OK);
     }
+}
+
+/// Over a real socket, as a client meets it: the answer to a panic is rendered by actix's
+/// dispatcher from the middleware's error, not by the test harness.
+#[actix_web::test]
+async fn a_panicking_handler_answers_the_contracts_500_over_a_real_connection() {
+    use std::io::{Read, Write};
+
+    let in_memory = Arc::new(InMemoryWorkOrderRepo::default());
+    let state = world_with(Arc::new(Broken { panics: true }), in_memory, AttachPolicy::default()).state;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = actix_web::HttpServer::new(move || app(state.clone()))
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    let body = photo().to_string();
+    let raw = actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        write!(
+            stream,
+            "POST /v1/work-orders/{WO}/photos HTTP/1.1\r\nHost: x\r\nX-API-Key: {KEY}\r\nX-Trace-Id: t-panic\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).unwrap();
+        raw
+    })
+    .await
+    .unwrap();
+    handle.stop(false).await;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 500"), "{head}");
+    let head = head.to_lowercase();
+    assert!(
+        head.contains("x-trace-id: t-panic") && head.contains("content-type: application/json"),
+        "{head}"
+    );
+    let body: Value = serde_json::from_str(body).unwrap();
+    assert_eq!((body["code"].as_str(), body["status"].as_u64()), (Some("INTERNAL_ERROR"), Some(500)));
+    assert_eq!(body["traceId"], "t-panic");
+    assert!(!body.to_string().contains("bug"), "{body}");
 }
 
 #[actix_web::test]

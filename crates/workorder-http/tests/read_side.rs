@@ -3,48 +3,25 @@
 
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
+mod support;
+
 use std::sync::Arc;
+
+use support::world;
 
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use serde_json::{Value, json};
-use workorder_domain::in_memory::{InMemoryApiKeyVerifier, InMemoryWorkOrderRepo};
-use workorder_domain::{
-    ApiKeyId, AttachPhoto, AttachPolicy, GetPhoto, ListPhotos, Principal, SystemClock, TenantId,
-    UlidPhotoIds, ViewWorkOrder, WorkOrderId, WorkOrderStatus,
-};
-use workorder_http::{AppState, AuthLimiter, Metrics, app, openapi_json};
+use workorder_domain::in_memory::InMemoryWorkOrderRepo;
+use workorder_domain::{TenantId, WorkOrderId};
+use workorder_http::{AppState, app, openapi_json};
 
 const WO: &str = "2489e9ad-2ee2-8e00-8ec9-32d5f69181c0";
 
 fn state() -> (AppState, Arc<InMemoryWorkOrderRepo>) {
-    let repo = Arc::new(InMemoryWorkOrderRepo::default());
-    let verifier = Arc::new(InMemoryApiKeyVerifier::default());
-    let acme = TenantId::parse("acme").unwrap();
-    verifier.add_key("acme-key", Principal::new(acme.clone(), ApiKeyId::new(ulid::Ulid(1))));
-    verifier.add_key(
-        "globex-key",
-        Principal::new(TenantId::parse("globex").unwrap(), ApiKeyId::new(ulid::Ulid(2))),
-    );
-    repo.put_work_order(&acme, WorkOrderId::parse(WO).unwrap(), WorkOrderStatus::InProgress);
-    repo.set_title(&acme, WorkOrderId::parse(WO).unwrap(), Some("Boiler"));
-    let state = AppState {
-        attach: AttachPhoto::new(
-            repo.clone(),
-            Arc::new(SystemClock),
-            Arc::new(UlidPhotoIds),
-            AttachPolicy::default(),
-        ),
-        view_work_order: ViewWorkOrder::new(repo.clone()),
-        list_photos: ListPhotos::new(repo.clone()),
-        get_photo: GetPhoto::new(repo.clone()),
-        verifier,
-        repo: repo.clone(),
-        metrics: Arc::new(Metrics::default()),
-        pool: None,
-        auth_limiter: Arc::new(AuthLimiter::default()),
-    };
-    (state, repo)
+    let world = world();
+    world.repo.set_title(&TenantId::parse("acme").unwrap(), WorkOrderId::parse(WO).unwrap(), Some("Boiler"));
+    (world.state, world.repo)
 }
 
 async fn send(state: &AppState, req: TestRequest) -> (StatusCode, Value, actix_web::http::header::HeaderMap) {

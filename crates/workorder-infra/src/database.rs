@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::r2d2;
-use workorder_domain::Error;
+use workorder_domain::{Error, PoolProbe, PoolSample};
 
 use crate::connection::{AnyConnection, Manager, OneLineErrorHandler};
 use crate::database_url::{Backend, DatabaseUrl};
@@ -56,21 +56,6 @@ impl fmt::Debug for Database {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Database").field("url", &self.url).field("state", &self.pool.state()).finish()
     }
-}
-
-/// The pool's occupancy and waits, for metrics and logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolState {
-    /// Connections open.
-    pub connections: u32,
-    /// Of which idle.
-    pub idle: u32,
-    /// The most it may open.
-    pub max_size: u32,
-    /// Requests that found no idle connection and had to wait (for one to be freed or opened).
-    pub waits: u64,
-    /// Requests that gave up after the connect timeout.
-    pub timeouts: u64,
 }
 
 #[derive(Debug, Default)]
@@ -122,18 +107,6 @@ impl Database {
     /// Where the database is, without the password.
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
-    }
-
-    /// The pool's occupancy and waits.
-    pub fn pool_state(&self) -> PoolState {
-        let state = self.pool.state();
-        PoolState {
-            connections: state.connections,
-            idle: state.idle_connections,
-            max_size: self.pool.max_size(),
-            waits: self.counters.waits.load(Ordering::Relaxed),
-            timeouts: self.counters.timeouts.load(Ordering::Relaxed),
-        }
     }
 
     /// A pooled connection, on the current thread: for start-up and migrations.
@@ -200,3 +173,16 @@ impl Database {
 #[derive(Debug, thiserror::Error)]
 #[error("no turn to write to the SQLite database within the timeout")]
 struct WriterBusy;
+
+impl PoolProbe for Database {
+    fn sample(&self) -> PoolSample {
+        let state = self.pool.state();
+        PoolSample {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max_size: self.pool.max_size(),
+            waits: self.counters.waits.load(Ordering::Relaxed),
+            timeouts: self.counters.timeouts.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -34,7 +34,7 @@ pub mod testing;
 pub use api_key_registry::DieselApiKeyRegistry;
 pub use api_keys::{DieselApiKeyVerifier, KeyCacheTtl, KeyCacheTtlTooLong, RandomSourceFailed, generate_key};
 pub use connection::{ConnectError, one_line};
-pub use database::{Database, DatabaseConfig, PoolState};
+pub use database::{Database, DatabaseConfig};
 pub use database_url::{Backend, DatabaseUrl, InvalidDatabaseUrl};
 pub use error::InfraError;
 pub use repo::DieselWorkOrderRepo;

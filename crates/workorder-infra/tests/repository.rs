@@ -64,7 +64,7 @@ impl Fixture {
         wo: WorkOrderId,
         f: PhotoFields<'_>,
     ) -> Result<AttachPhotoOutcome, Error> {
-        let command = self.service.command(&wo.to_string(), f)?;
+        let command = self.service.command(wo, f)?;
         self.service.attach(principal, command).await
     }
 
@@ -351,7 +351,7 @@ async fn photos_are_listed_by_taken_at_then_id_a_page_at_a_time(f: Fixture) {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = list.list(&f.acme, &f.wo.to_string(), Some("2"), cursor.as_deref()).await.unwrap();
+        let page = list.list(&f.acme, f.wo, Some("2"), cursor.as_deref()).await.unwrap();
         assert!(page.photos.len() <= 2);
         seen.extend(page.photos.iter().map(|p| p.photo_id.to_string()));
         match page.next {
@@ -360,7 +360,7 @@ async fn photos_are_listed_by_taken_at_then_id_a_page_at_a_time(f: Fixture) {
         }
     }
     assert_eq!(seen, expected);
-    let page = list.list(&f.acme, &f.wo.to_string(), None, None).await.unwrap();
+    let page = list.list(&f.acme, f.wo, None, None).await.unwrap();
     assert_eq!(page.photos.len(), 5);
     assert_eq!(page.photos[0].cdn_url.as_str(), "https://cdn.example.com/p.jpg");
     assert_eq!(page.photos[0].step.as_ref().map(|s| s.as_str()), Some("before"));
@@ -371,27 +371,27 @@ async fn a_work_order_view_counts_its_photos_and_hides_other_tenants(f: Fixture)
     let view = ViewWorkOrder::new(repo.clone());
     f.attach(&f.acme, f.wo, fields("a.jpg")).await.unwrap();
     f.attach(&f.acme, f.wo, fields("b.jpg")).await.unwrap();
-    let wo = view.view(&f.acme, &f.wo.to_string()).await.unwrap();
+    let wo = view.view(&f.acme, f.wo).await.unwrap();
     assert_eq!(
         (wo.id, wo.status, wo.title.as_deref(), wo.photo_count),
         (f.wo, WorkOrderStatus::InProgress, Some("Boiler"), 2)
     );
     let globex = Principal::new(TenantId::parse("globex").unwrap(), f.acme.key_id());
-    assert!(matches!(view.view(&globex, &f.wo.to_string()).await, Err(Error::WorkOrderNotFound)));
+    assert!(matches!(view.view(&globex, f.wo).await, Err(Error::WorkOrderNotFound)));
     let list = ListPhotos::new(repo);
-    assert!(matches!(list.list(&globex, &f.wo.to_string(), None, None).await, Err(Error::WorkOrderNotFound)));
+    assert!(matches!(list.list(&globex, f.wo, None, None).await, Err(Error::WorkOrderNotFound)));
 }
 
 async fn a_photo_is_found_only_on_its_work_order(f: Fixture) {
     let get = GetPhoto::new(Arc::new(DieselWorkOrderRepo::new(f.db.clone())));
     let photo = f.attach(&f.acme, f.wo, fields("a.jpg")).await.unwrap().photo_id.to_string();
-    let found = get.get(&f.acme, &f.wo.to_string(), &photo).await.unwrap();
+    let found = get.get(&f.acme, f.wo, &photo).await.unwrap();
     assert_eq!(
         (found.object_key.as_str(), found.taken_at.instant().unix_timestamp()),
         ("a.jpg", 1_776_243_600)
     );
     let other = f.work_orders.create(f.acme.tenant(), None, WorkOrderStatus::Planned, None).await.unwrap();
-    assert!(matches!(get.get(&f.acme, &other.to_string(), &photo).await, Err(Error::PhotoNotFound)));
+    assert!(matches!(get.get(&f.acme, other, &photo).await, Err(Error::PhotoNotFound)));
     let globex = Principal::new(TenantId::parse("globex").unwrap(), f.acme.key_id());
-    assert!(matches!(get.get(&globex, &f.wo.to_string(), &photo).await, Err(Error::WorkOrderNotFound)));
+    assert!(matches!(get.get(&globex, f.wo, &photo).await, Err(Error::WorkOrderNotFound)));
 }

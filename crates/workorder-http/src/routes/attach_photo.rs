@@ -16,6 +16,7 @@ use workorder_domain::{
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::{Authenticated, WorkOrderPath};
 
 /// The largest body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -92,24 +93,15 @@ pub(crate) struct AttachedResponse {
     security(("ApiKey" = []))
 )]
 pub(crate) async fn attach_photo(
+    Authenticated(principal): Authenticated,
+    WorkOrderPath(id): WorkOrderPath,
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    super::guarded(attach(req, payload, state)).await
-}
-
-async fn attach(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = super::authenticate(&req, &state).await?;
-    let raw_id = req.match_info().get("id").unwrap_or_default();
-    WorkOrderId::parse(raw_id).map_err(|_| Error::InvalidWorkOrderId)?;
     require_json(&req)?;
     let bytes = read_body(&req, payload).await?;
-    let command = decode_command(&state.attach, raw_id, &bytes)?;
+    let command = decode_command(&state.attach, id, &bytes)?;
 
     let outcome = state.attach.attach(&principal, command).await?;
     state.metrics.observe_attach(outcome.disposition);
@@ -129,13 +121,12 @@ async fn attach(
 
 /// Decodes an attach request's body into a checked command, reporting every bad field:
 /// malformed JSON, a body that is not an object, a duplicated field, a field of the wrong
-/// type, and every rule of the domain. The path's id is checked first.
+/// type, and every rule of the domain, for the work order the path named.
 pub fn decode_command(
     service: &AttachPhoto,
-    raw_id: &str,
+    work_order_id: WorkOrderId,
     bytes: &[u8],
 ) -> Result<AttachPhotoCommand, ApiError> {
-    WorkOrderId::parse(raw_id).map_err(|_| Error::InvalidWorkOrderId)?;
     let body: AttachPhotoBody = serde_json::from_slice(bytes).map_err(describe_json_error)?;
     // serde fills a struct from an array too ([key, url, takenAt, step]); the body must be an
     // object. It parsed, so the first byte that is not white space is `{` or `[`.
@@ -149,7 +140,7 @@ pub fn decode_command(
         taken_at: string_field(&mut errors, Field::TakenAt, body.taken_at.as_ref()),
         step: string_field(&mut errors, Field::Step, body.step.as_ref()),
     };
-    match service.command(raw_id, fields) {
+    match service.command(work_order_id, fields) {
         Ok(command) if errors.is_empty() => Ok(command),
         Ok(_) => Err(Error::InvalidPhoto(errors).into()),
         Err(Error::InvalidPhoto(mut more)) => {

@@ -4,11 +4,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
-use workorder_domain::{Error, Field, FieldError, PhotoView, WorkOrderId};
+use workorder_domain::{Error, Field, FieldError, PhotoView, rfc3339};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::routes::{authenticate, guarded, rfc3339};
+use crate::extract::{Authenticated, WorkOrderPath};
 
 /// A photo of a work order.
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,22 +76,18 @@ pub(crate) struct PhotoListResponse {
     security(("ApiKey" = []))
 )]
 pub(crate) async fn list_photos(
+    Authenticated(principal): Authenticated,
+    WorkOrderPath(id): WorkOrderPath,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    guarded(async {
-        let principal = authenticate(&req, &state).await?;
-        let id = req.match_info().get("id").unwrap_or_default();
-        // The path before the query, as the contract orders checks.
-        WorkOrderId::parse(id).map_err(|_| Error::InvalidWorkOrderId)?;
-        let (limit, cursor) = query_parameters(req.query_string())?;
-        let page = state.list_photos.list(&principal, id, limit.as_deref(), cursor.as_deref()).await?;
-        Ok(HttpResponse::Ok().json(PhotoListResponse {
-            data: page.photos.into_iter().map(PhotoBody::from).collect(),
-            next_cursor: page.next.map(|c| c.to_string()),
-        }))
-    })
-    .await
+    // The query after the path, as the contract orders checks.
+    let (limit, cursor) = query_parameters(req.query_string())?;
+    let page = state.list_photos.list(&principal, id, limit.as_deref(), cursor.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(PhotoListResponse {
+        data: page.photos.into_iter().map(PhotoBody::from).collect(),
+        next_cursor: page.next.map(|c| c.to_string()),
+    }))
 }
 
 /// `limit` and `cursor`, each at most once; other parameters are ignored.
@@ -125,15 +121,12 @@ fn query_parameters(query: &str) -> Result<(Option<String>, Option<String>), Api
     security(("ApiKey" = []))
 )]
 pub(crate) async fn get_photo(
+    Authenticated(principal): Authenticated,
+    WorkOrderPath(id): WorkOrderPath,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    guarded(async {
-        let principal = authenticate(&req, &state).await?;
-        let id = req.match_info().get("id").unwrap_or_default();
-        let photo_id = req.match_info().get("photoId").unwrap_or_default();
-        let photo = state.get_photo.get(&principal, id, photo_id).await?;
-        Ok(HttpResponse::Ok().json(PhotoResponse { data: photo.into() }))
-    })
-    .await
+    let photo_id = req.match_info().get("photoId").unwrap_or_default();
+    let photo = state.get_photo.get(&principal, id, photo_id).await?;
+    Ok(HttpResponse::Ok().json(PhotoResponse { data: photo.into() }))
 }

@@ -1,13 +1,13 @@
 //! `GET /v1/work-orders/{id}`: a work order's summary.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
-use workorder_domain::WorkOrderView;
+use workorder_domain::{WorkOrderView, rfc3339};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::routes::{authenticate, guarded, rfc3339};
+use crate::extract::{Authenticated, WorkOrderPath};
 
 /// A work order.
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,14 +61,10 @@ impl From<WorkOrderView> for WorkOrderBody {
     security(("ApiKey" = []))
 )]
 pub(crate) async fn get_work_order(
-    req: HttpRequest,
+    Authenticated(principal): Authenticated,
+    WorkOrderPath(id): WorkOrderPath,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    guarded(async {
-        let principal = authenticate(&req, &state).await?;
-        let id = req.match_info().get("id").unwrap_or_default();
-        let view = state.view_work_order.view(&principal, id).await?;
-        Ok(HttpResponse::Ok().json(WorkOrderResponse { data: view.into() }))
-    })
-    .await
+    let view = state.view_work_order.view(&principal, id).await?;
+    Ok(HttpResponse::Ok().json(WorkOrderResponse { data: view.into() }))
 }

@@ -1,0 +1,121 @@
+//! The `workorder-http` binary: serves the API, migrates, and administers keys and work
+//! orders. The only code that knows the domain, the infrastructure and the HTTP adapter: it
+//! reads the configuration once, builds the adapters and wires them. `main` only parses,
+//! reads settings and hands over to a command.
+
+mod api_key_commands;
+mod cli;
+mod server;
+mod settings;
+mod work_order_commands;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use workorder_domain::{ApiKeyAdminError, WorkOrderAdminError};
+use workorder_infra::{Database, InfraError, one_line};
+
+use crate::cli::{Cli, Command};
+use crate::settings::Settings;
+
+/// Why a command failed once its settings were good; the process exits 1 with this one line.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Failure {
+    /// The database could not be reached or migrated.
+    #[error(transparent)]
+    Database(#[from] InfraError),
+    /// The address to listen on is taken or refused.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A signal handler could not be installed.
+    #[error("cannot handle {signal}: {source}")]
+    Signal {
+        /// Which signal.
+        signal: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The async runtime of a command could not start.
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The server stopped on an error.
+    #[error("server failed: {0}")]
+    Server(std::io::Error),
+    /// A command on keys failed.
+    #[error(transparent)]
+    ApiKey(#[from] ApiKeyAdminError),
+    /// A command on work orders failed.
+    #[error(transparent)]
+    WorkOrder(#[from] WorkOrderAdminError),
+}
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if !error.use_stderr() => {
+            // --help and --version.
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            let rendered = error.render().to_string();
+            eprintln!("{}", rendered.lines().next().unwrap_or("error: invalid arguments"));
+            return ExitCode::from(2);
+        }
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let command = cli.command.unwrap_or(Command::Serve);
+    let settings = match Settings::from_cli(cli.database, cli.serve, matches!(command, Command::Serve)) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(command, settings, started) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line, whatever the driver's message looked like.
+            eprintln!("error: {}", one_line(&error.to_string()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, settings: Settings, started: Instant) -> Result<(), Failure> {
+    let db = Database::connect(&settings.database)?;
+    match command {
+        Command::Serve => server::serve(db, settings, started),
+        Command::Migrate => {
+            let applied = db.migrate()?;
+            let version = db.schema_version()?.unwrap_or_default();
+            eprintln!("applied {} migration(s); schema version {version}", applied.len());
+            Ok(())
+        }
+        Command::ApiKey(command) => {
+            db.migrate()?;
+            block_on(api_key_commands::run(&db, command))
+        }
+        Command::WorkOrder(command) => {
+            db.migrate()?;
+            block_on(work_order_commands::run(&db, command))
+        }
+    }
+}
+
+/// Runs an operator's command on a runtime of its own: the adapters hand database work to
+/// tokio's blocking threads.
+fn block_on(command: impl Future<Output = Result<(), Failure>>) -> Result<(), Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::Runtime)?
+        .block_on(command)
+}

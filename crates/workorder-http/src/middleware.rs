@@ -1,0 +1,156 @@
+//! The one middleware around every request, its edge: trace id, error bodies, panics,
+//! security headers, metrics, access log.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+use futures_util::FutureExt;
+use workorder_domain::Error;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorPayload};
+
+/// The trace id header, read from requests and set on every response.
+pub const TRACE_ID_HEADER: &str = "x-trace-id";
+
+/// A request's correlation id: the client's own if it is 1 to 64 characters of
+/// `[A-Za-z0-9._-]`, else a new ULID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceId(String);
+
+impl TraceId {
+    fn for_request(req: &ServiceRequest) -> Self {
+        let given = req.headers().get(TRACE_ID_HEADER).and_then(|v| v.to_str().ok()).filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        });
+        Self(given.map_or_else(|| ulid::Ulid::generate().to_string(), str::to_owned))
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the request handler panicked")]
+struct HandlerPanicked;
+
+/// The middleware, for `actix_web::middleware::from_fn`. It must wrap the whole app.
+pub(crate) async fn edge(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let trace_id = TraceId::for_request(&req);
+    req.extensions_mut().insert(trace_id.clone());
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let record = |route: &str, status: u16| {
+        if let Some(state) = &state {
+            state.metrics.observe_request(method.as_str(), route, status, started.elapsed().as_secs_f64());
+        }
+        // Never the query string, never a header: a key must not reach the log.
+        log::info!(
+            target: "access",
+            "trace_id={} {method} {path} {status} {:.1}ms",
+            trace_id.as_str(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    };
+
+    // An error here never came from a handler (those are responses by now): actix renders it.
+    let mut response = match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+        Ok(response) => response?.map_into_boxed_body(),
+        Err(_) => {
+            // The request went down with the handler, and a response cannot be built without
+            // it: the answer leaves as an error that renders the whole contract's answer.
+            let answer = PanicAnswer {
+                payload: ApiError::Domain(Error::internal(HandlerPanicked)).payload(),
+                trace_id: trace_id.clone(),
+            };
+            log_fault(&trace_id, &answer.payload);
+            record("panicked", answer.payload.status.as_u16());
+            return Err(answer.into());
+        }
+    };
+
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        let payload = response
+            .response()
+            .extensions()
+            .get::<ErrorPayload>()
+            .cloned()
+            .unwrap_or_else(|| ErrorPayload::for_status(status));
+        log_fault(&trace_id, &payload);
+        let body = error_body(&payload, &trace_id);
+        response = response.map_body(|head, _| {
+            head.status = payload.status;
+            error_headers(head.headers_mut(), &payload);
+            BoxBody::new(body)
+        });
+    }
+    edge_headers(response.headers_mut(), &trace_id);
+    // The route's pattern, not its path: ids would make a metric per work order.
+    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    record(&route, response.status().as_u16());
+    Ok(response)
+}
+
+/// A server fault's cause chain, for the log only.
+fn log_fault(trace_id: &TraceId, payload: &ErrorPayload) {
+    if let Some(detail) = &payload.log_detail {
+        log::error!("trace_id={} {} {}: {detail}", trace_id.as_str(), payload.status.as_u16(), payload.code);
+    }
+}
+
+fn error_body(payload: &ErrorPayload, trace_id: &TraceId) -> Vec<u8> {
+    serde_json::to_vec(&payload.body(trace_id.as_str())).unwrap_or_default()
+}
+
+/// The headers of every error answer.
+fn error_headers(headers: &mut HeaderMap, payload: &ErrorPayload) {
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(seconds) = payload.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+}
+
+/// The headers of every answer.
+fn edge_headers(headers: &mut HeaderMap, trace_id: &TraceId) {
+    if let Ok(value) = HeaderValue::from_str(trace_id.as_str()) {
+        headers.insert(HeaderName::from_static(TRACE_ID_HEADER), value);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// The answer to a request whose handler panicked, rendered whole by actix.
+#[derive(Debug, thiserror::Error)]
+#[error("the request handler panicked")]
+struct PanicAnswer {
+    payload: ErrorPayload,
+    trace_id: TraceId,
+}
+
+impl ResponseError for PanicAnswer {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.payload.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response =
+            HttpResponse::build(self.payload.status).body(error_body(&self.payload, &self.trace_id));
+        error_headers(response.headers_mut(), &self.payload);
+        edge_headers(response.headers_mut(), &self.trace_id);
+        response
+    }
+}
