@@ -25,6 +25,16 @@ workorder_infra::on_both_backends!(
     the_cli_shows_a_key_once_and_never_lists_it,
 );
 
+/// Each answer is the contract's error body, with the expected status and code.
+fn assert_error_answers(rows: Vec<(support::Response, u16, &str)>) {
+    for (answer, status, code) in rows {
+        assert_eq!((answer.status, answer.body["code"].as_str()), (status, Some(code)), "{:?}", answer.body);
+        assert_eq!(answer.body["status"], status);
+        assert_eq!(answer.body["traceId"].as_str(), answer.header("x-trace-id"));
+        assert!(answer.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
+
 fn setup(env: &Env) -> (String, String) {
     let key = env.cli(&["api-key", "create", "--tenant", "acme", "--label", "e2e"]);
     let wo = env.cli(&[
@@ -286,17 +296,7 @@ mod contract_table {
             (request(addr, "GET", "/v2/anything", &[], ""), 404, "ROUTE_NOT_FOUND"),
             (request(addr, "DELETE", &path, &[("X-API-Key", &key)], ""), 405, "METHOD_NOT_ALLOWED"),
         ];
-        for (answer, status, code) in rows {
-            assert_eq!(
-                (answer.status, answer.body["code"].as_str()),
-                (status, Some(code)),
-                "{:?}",
-                answer.body
-            );
-            assert_eq!(answer.body["status"], status);
-            assert_eq!(answer.body["traceId"].as_str(), answer.header("x-trace-id"));
-            assert!(answer.body["message"].as_str().is_some_and(|m| !m.is_empty()));
-        }
+        super::assert_error_answers(rows);
         assert_eq!(request(addr, "GET", "/healthz", &[], "").status, 200);
         assert_eq!(request(addr, "GET", "/readyz", &[], "").status, 200);
     }
@@ -330,15 +330,7 @@ mod contract_table {
                 "WORK_ORDER_NOT_FOUND",
             ),
         ];
-        for (answer, status, code) in rows {
-            assert_eq!(
-                (answer.status, answer.body["code"].as_str()),
-                (status, Some(code)),
-                "{:?}",
-                answer.body
-            );
-            assert_eq!(answer.body["traceId"].as_str(), answer.header("x-trace-id"));
-        }
+        super::assert_error_answers(rows);
         let found = with_key(&format!("/v1/work-orders/{wo}/photos/{photo_id}"), &key);
         assert_eq!((found.status, found.body["data"]["minioObjectKey"].as_str()), (200, Some("a.jpg")));
         let listed = with_key(&format!("/v1/work-orders/{wo}/photos?limit=1"), &key);

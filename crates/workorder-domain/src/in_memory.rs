@@ -9,7 +9,7 @@ mod work_orders;
 
 pub use api_keys::InMemoryApiKeyVerifier;
 pub use fixtures::{ManualClock, SequentialPhotoIds};
-pub use work_orders::{InMemoryWorkOrderRepo, StoredPhoto};
+pub use work_orders::InMemoryWorkOrderRepo;
 
 /// Drives a future to completion on this thread. The domain needs no runtime, and neither do
 /// tests and examples over these adapters, whose futures never wait on I/O.

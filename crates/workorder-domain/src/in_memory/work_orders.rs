@@ -9,33 +9,12 @@ use time::OffsetDateTime;
 use super::lock;
 use crate::attachment::{self, AttachDecision, Attachment, RecordedPhoto};
 use crate::error::Error;
-use crate::identity::{ApiKeyId, TenantId};
+use crate::identity::TenantId;
 use crate::paging::PhotoCursor;
-use crate::photo::{CdnUrl, NewPhoto, ObjectKey, PhotoId, PhotoView, Step, TakenAt};
+use crate::photo::{NewPhoto, ObjectKey, PhotoId, PhotoView};
 use crate::ports::{WorkOrderReader, WorkOrderRegistry, WorkOrderRepo};
 use crate::work_order::{WorkOrderId, WorkOrderStatus, WorkOrderView};
 use crate::work_order_admin::NewWorkOrder;
-
-/// A photo as the in-memory store keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredPhoto {
-    /// Its id.
-    pub photo_id: PhotoId,
-    /// Its work order.
-    pub work_order_id: WorkOrderId,
-    /// Its key in MinIO.
-    pub object_key: ObjectKey,
-    /// Its CDN URL.
-    pub cdn_url: CdnUrl,
-    /// When it was taken.
-    pub taken_at: TakenAt,
-    /// Its step.
-    pub step: Option<Step>,
-    /// The key that attached it.
-    pub attached_by: ApiKeyId,
-    /// When it was recorded.
-    pub recorded_at: OffsetDateTime,
-}
 
 #[derive(Debug, Clone)]
 struct StoredWorkOrder {
@@ -48,7 +27,7 @@ struct StoredWorkOrder {
 #[derive(Debug, Default)]
 struct Tables {
     work_orders: HashMap<(TenantId, WorkOrderId), StoredWorkOrder>,
-    photos: HashMap<(TenantId, WorkOrderId, ObjectKey), StoredPhoto>,
+    photos: HashMap<(TenantId, WorkOrderId, ObjectKey), NewPhoto>,
     unavailable: bool,
 }
 
@@ -82,7 +61,7 @@ impl InMemoryWorkOrderRepo {
     }
 
     /// The photos of a work order, in no particular order.
-    pub fn photos(&self, tenant: &TenantId, id: WorkOrderId) -> Vec<StoredPhoto> {
+    pub fn photos(&self, tenant: &TenantId, id: WorkOrderId) -> Vec<NewPhoto> {
         let store = lock(&self.store);
         store.photos.iter().filter(|((t, w, _), _)| t == tenant && *w == id).map(|(_, p)| p.clone()).collect()
     }
@@ -105,11 +84,11 @@ impl WorkOrderRepo for InMemoryWorkOrderRepo {
         store.check()?;
         let status = store.work_orders.get(&(photo.tenant.clone(), photo.work_order_id)).map(|wo| wo.status);
         let key = (photo.tenant.clone(), photo.work_order_id, photo.object_key.clone());
-        let recorded = store.photos.get(&key).map(StoredPhoto::recorded);
+        let recorded = store.photos.get(&key).map(recorded);
         match attachment::decide(&photo, status, recorded.as_ref()) {
             AttachDecision::Answer(answer) => answer,
             AttachDecision::Record(attachment) => {
-                store.photos.insert(key, StoredPhoto::from(photo));
+                store.photos.insert(key, photo);
                 Ok(attachment)
             }
         }
@@ -130,49 +109,30 @@ impl Tables {
         self.work_orders.get(&(tenant.clone(), id)).ok_or(Error::WorkOrderNotFound)
     }
 
-    fn photos_of<'a>(
-        &'a self,
-        tenant: &'a TenantId,
-        id: WorkOrderId,
-    ) -> impl Iterator<Item = &'a StoredPhoto> {
+    fn photos_of<'a>(&'a self, tenant: &'a TenantId, id: WorkOrderId) -> impl Iterator<Item = &'a NewPhoto> {
         self.photos.iter().filter(move |((t, w, _), _)| t == tenant && *w == id).map(|(_, p)| p)
     }
 }
 
-impl From<NewPhoto> for StoredPhoto {
-    fn from(photo: NewPhoto) -> Self {
-        Self {
-            photo_id: photo.photo_id,
-            work_order_id: photo.work_order_id,
-            object_key: photo.object_key,
-            cdn_url: photo.cdn_url,
-            taken_at: photo.taken_at,
-            step: photo.step,
-            attached_by: photo.attached_by,
-            recorded_at: photo.recorded_at,
-        }
+// The store keeps each photo as the `NewPhoto` it recorded.
+
+fn recorded(photo: &NewPhoto) -> RecordedPhoto {
+    RecordedPhoto {
+        photo_id: photo.photo_id,
+        cdn_url: photo.cdn_url.clone(),
+        taken_at: photo.taken_at,
+        step: photo.step.clone(),
     }
 }
 
-impl StoredPhoto {
-    fn recorded(&self) -> RecordedPhoto {
-        RecordedPhoto {
-            photo_id: self.photo_id,
-            cdn_url: self.cdn_url.clone(),
-            taken_at: self.taken_at,
-            step: self.step.clone(),
-        }
-    }
-
-    fn view(&self) -> PhotoView {
-        PhotoView {
-            photo_id: self.photo_id,
-            object_key: self.object_key.clone(),
-            cdn_url: self.cdn_url.clone(),
-            taken_at: self.taken_at,
-            step: self.step.clone(),
-            created_at: self.recorded_at,
-        }
+fn view(photo: &NewPhoto) -> PhotoView {
+    PhotoView {
+        photo_id: photo.photo_id,
+        object_key: photo.object_key.clone(),
+        cdn_url: photo.cdn_url.clone(),
+        taken_at: photo.taken_at,
+        step: photo.step.clone(),
+        created_at: photo.recorded_at,
     }
 }
 
@@ -202,7 +162,7 @@ impl WorkOrderReader for InMemoryWorkOrderRepo {
         store.work_order(tenant, id)?;
         let mut photos: Vec<PhotoView> = store
             .photos_of(tenant, id)
-            .map(StoredPhoto::view)
+            .map(view)
             .filter(|p| after.is_none_or(|after| PhotoCursor::after(p) > after))
             .collect();
         photos.sort_by_key(PhotoCursor::after);
@@ -213,11 +173,7 @@ impl WorkOrderReader for InMemoryWorkOrderRepo {
     async fn photo(&self, tenant: &TenantId, id: WorkOrderId, photo_id: PhotoId) -> Result<PhotoView, Error> {
         let store = lock(&self.store);
         store.work_order(tenant, id)?;
-        store
-            .photos_of(tenant, id)
-            .find(|p| p.photo_id == photo_id)
-            .map(StoredPhoto::view)
-            .ok_or(Error::PhotoNotFound)
+        store.photos_of(tenant, id).find(|p| p.photo_id == photo_id).map(view).ok_or(Error::PhotoNotFound)
     }
 }
 
