@@ -42,6 +42,18 @@ pub struct RecordedPhoto {
     pub step: Option<Step>,
 }
 
+impl From<&NewPhoto> for RecordedPhoto {
+    /// What a store that keeps the photo whole finds under its key.
+    fn from(photo: &NewPhoto) -> Self {
+        Self {
+            photo_id: photo.photo_id,
+            cdn_url: photo.cdn_url.clone(),
+            taken_at: photo.taken_at,
+            step: photo.step.clone(),
+        }
+    }
+}
+
 /// What the store must do with a photo, once it has looked.
 #[derive(Debug)]
 pub enum AttachDecision {

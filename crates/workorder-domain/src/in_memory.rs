@@ -35,6 +35,10 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
+#[derive(Debug, thiserror::Error)]
+#[error("the in-memory store was switched off")]
+struct SwitchedOff;
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave the maps half-updated (each update is one
     // insert), so the data is still consistent.

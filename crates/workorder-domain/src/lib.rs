@@ -50,6 +50,9 @@ mod work_order_admin;
 #[cfg(feature = "in-memory")]
 pub mod in_memory;
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
 pub use api_key_admin::{
     ApiKeyAdmin, ApiKeyAdminError, ApiKeyLabel, ApiKeyListing, InvalidApiKeyLabel, IssuedApiKey,
 };

@@ -98,3 +98,17 @@ pub struct PhotoView {
     /// When it was recorded (UTC).
     pub created_at: OffsetDateTime,
 }
+
+impl From<&NewPhoto> for PhotoView {
+    /// The photo as the read side shows it once recorded: `created_at` is when it was recorded.
+    fn from(photo: &NewPhoto) -> Self {
+        Self {
+            photo_id: photo.photo_id,
+            object_key: photo.object_key.clone(),
+            cdn_url: photo.cdn_url.clone(),
+            taken_at: photo.taken_at,
+            step: photo.step.clone(),
+            created_at: photo.recorded_at,
+        }
+    }
+}

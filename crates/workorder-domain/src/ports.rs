@@ -31,6 +31,11 @@ pub trait WorkOrderRepo: Send + Sync {
     /// the status now), closed, a conflict, or a new photo recorded under `photo.photo_id`.
     /// A work order of another tenant is not found, indistinguishably.
     ///
+    /// What it stores, the read side MUST give back unchanged: the object key and the CDN URL
+    /// byte for byte, the instants to the microsecond (they come truncated to it), the step as
+    /// given. `photo.attached_by` is a key of `photo.tenant` that the store issued (the use case
+    /// passes the verified caller's), so an adapter may refer to it.
+    ///
     /// It MUST return [`Error::Unavailable`] when the store cannot be reached or no
     /// connection is free within its timeout, and [`Error::Internal`] for any other failure.
     async fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, Error>;
@@ -54,8 +59,10 @@ pub trait WorkOrderReader: Send + Sync {
     /// for any other failure.
     async fn work_order(&self, tenant: &TenantId, id: WorkOrderId) -> Result<WorkOrderView, Error>;
 
-    /// At most `limit` photos of the work order, ordered by `taken_at` then `photo_id`,
-    /// starting after `after` when given.
+    /// At most `limit` photos of the work order, ordered by `taken_at` then `photo_id`, and
+    /// when `after` is given only those strictly after it in that order. The use case asks for
+    /// one more than a page, to know whether another follows: an adapter MUST NOT cap `limit`
+    /// at the page size.
     ///
     /// An adapter MUST return [`Error::WorkOrderNotFound`] if there is no such work order in
     /// `tenant` (an empty list means a work order without photos), and the errors of

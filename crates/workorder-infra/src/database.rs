@@ -68,6 +68,13 @@ impl Database {
     /// Opens the pool and checks that a connection can be had, failing fast (within the
     /// connect timeout) if the database cannot be reached.
     pub fn connect(config: &DatabaseConfig) -> Result<Self, InfraError> {
+        let db = Self::open(config)?;
+        db.pool.get().map_err(|source| InfraError::Connect { url: config.url.to_string(), source })?;
+        Ok(db)
+    }
+
+    /// The pool, without checking that a connection can be had: the first request finds out.
+    pub(crate) fn open(config: &DatabaseConfig) -> Result<Self, InfraError> {
         let manager = Manager {
             url: config.url.clone(),
             connect_timeout: config.connect_timeout,
@@ -87,7 +94,6 @@ impl Database {
             .test_on_check_out(false)
             .build(manager)
             .map_err(|source| InfraError::Connect { url: config.url.to_string(), source })?;
-        pool.get().map_err(|source| InfraError::Connect { url: config.url.to_string(), source })?;
         let writer = (config.url.backend() == Backend::Sqlite).then(Arc::default);
         Ok(Self {
             pool,

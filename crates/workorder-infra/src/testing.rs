@@ -108,6 +108,21 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A database of `backend` that cannot be reached (a SQLite file in a directory that does not
+/// exist, a PostgreSQL port that refuses connections): every call through it is
+/// `Error::Unavailable` after a short connect timeout.
+pub fn unreachable_database(backend: crate::Backend) -> crate::Database {
+    let url = match backend {
+        crate::Backend::Sqlite => format!("sqlite:///nonexistent-{}/workorder.db", Ulid::generate()),
+        crate::Backend::Postgres => "postgres://postgres@127.0.0.1:1/unreachable".to_owned(),
+    };
+    let config = crate::DatabaseConfig {
+        connect_timeout: std::time::Duration::from_millis(300),
+        ..crate::DatabaseConfig::new(DatabaseUrl::parse(&url).expect("a database URL"))
+    };
+    crate::Database::open(&config).expect("a pool, unchecked")
+}
+
 /// Runs each named test on a fresh SQLite file and on a fresh PostgreSQL database, as
 /// `sqlite::NAME` and `postgres::NAME`. `setup` turns a [`TestDatabase`] into what the tests
 /// take. With `async`, tests and `setup` are async, on a multi-threaded tokio runtime.

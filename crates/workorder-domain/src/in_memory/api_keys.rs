@@ -25,6 +25,7 @@ struct KnownKey {
 #[derive(Debug, Default)]
 pub struct InMemoryApiKeyVerifier {
     keys: Mutex<Vec<KnownKey>>,
+    unavailable: std::sync::atomic::AtomicBool,
 }
 
 impl InMemoryApiKeyVerifier {
@@ -39,6 +40,19 @@ impl InMemoryApiKeyVerifier {
         });
     }
 
+    /// Makes every call fail with [`Error::Unavailable`] (or work again), to test outages.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable.store(unavailable, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if self.unavailable.load(std::sync::atomic::Ordering::Relaxed) {
+            Err(Error::unavailable(super::SwitchedOff))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Revokes the key with this id.
     pub fn revoke(&self, key_id: ApiKeyId) {
         for key in lock(&self.keys).iter_mut().filter(|k| k.principal.key_id() == key_id) {
@@ -50,6 +64,7 @@ impl InMemoryApiKeyVerifier {
 #[async_trait]
 impl ApiKeyVerifier for InMemoryApiKeyVerifier {
     async fn verify(&self, presented: &ApiKeySecret) -> Result<Principal, Error> {
+        self.check()?;
         let keys = lock(&self.keys);
         // Every key is compared, so the time taken does not tell which one nearly matched.
         let mut found = None;
@@ -86,6 +101,7 @@ impl ApiKeyRegistry for InMemoryApiKeyVerifier {
     }
 
     async fn list(&self, tenant: Option<&TenantId>) -> Result<Vec<ApiKeyListing>, Error> {
+        self.check()?;
         let mut listed: Vec<ApiKeyListing> = lock(&self.keys)
             .iter()
             .filter(|k| tenant.is_none_or(|t| t == k.principal.tenant()))
@@ -102,6 +118,7 @@ impl ApiKeyRegistry for InMemoryApiKeyVerifier {
     }
 
     async fn revoke(&self, id: ApiKeyId, at: OffsetDateTime) -> Result<bool, Error> {
+        self.check()?;
         let mut found = false;
         for key in lock(&self.keys).iter_mut().filter(|k| k.principal.key_id() == id) {
             key.revoked_at.get_or_insert(at);

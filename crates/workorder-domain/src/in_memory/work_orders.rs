@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::lock;
+use super::{SwitchedOff, lock};
 use crate::attachment::{self, AttachDecision, Attachment, RecordedPhoto};
 use crate::error::Error;
 use crate::identity::TenantId;
@@ -72,10 +72,6 @@ impl InMemoryWorkOrderRepo {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("the in-memory store was switched off")]
-struct SwitchedOff;
-
 #[async_trait]
 impl WorkOrderRepo for InMemoryWorkOrderRepo {
     async fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, Error> {
@@ -84,7 +80,7 @@ impl WorkOrderRepo for InMemoryWorkOrderRepo {
         store.check()?;
         let status = store.work_orders.get(&(photo.tenant.clone(), photo.work_order_id)).map(|wo| wo.status);
         let key = (photo.tenant.clone(), photo.work_order_id, photo.object_key.clone());
-        let recorded = store.photos.get(&key).map(recorded);
+        let recorded = store.photos.get(&key).map(RecordedPhoto::from);
         match attachment::decide(&photo, status, recorded.as_ref()) {
             AttachDecision::Answer(answer) => answer,
             AttachDecision::Record(attachment) => {
@@ -114,28 +110,6 @@ impl Tables {
     }
 }
 
-// The store keeps each photo as the `NewPhoto` it recorded.
-
-fn recorded(photo: &NewPhoto) -> RecordedPhoto {
-    RecordedPhoto {
-        photo_id: photo.photo_id,
-        cdn_url: photo.cdn_url.clone(),
-        taken_at: photo.taken_at,
-        step: photo.step.clone(),
-    }
-}
-
-fn view(photo: &NewPhoto) -> PhotoView {
-    PhotoView {
-        photo_id: photo.photo_id,
-        object_key: photo.object_key.clone(),
-        cdn_url: photo.cdn_url.clone(),
-        taken_at: photo.taken_at,
-        step: photo.step.clone(),
-        created_at: photo.recorded_at,
-    }
-}
-
 #[async_trait]
 impl WorkOrderReader for InMemoryWorkOrderRepo {
     async fn work_order(&self, tenant: &TenantId, id: WorkOrderId) -> Result<WorkOrderView, Error> {
@@ -162,7 +136,7 @@ impl WorkOrderReader for InMemoryWorkOrderRepo {
         store.work_order(tenant, id)?;
         let mut photos: Vec<PhotoView> = store
             .photos_of(tenant, id)
-            .map(view)
+            .map(PhotoView::from)
             .filter(|p| after.is_none_or(|after| PhotoCursor::after(p) > after))
             .collect();
         photos.sort_by_key(PhotoCursor::after);
@@ -173,7 +147,11 @@ impl WorkOrderReader for InMemoryWorkOrderRepo {
     async fn photo(&self, tenant: &TenantId, id: WorkOrderId, photo_id: PhotoId) -> Result<PhotoView, Error> {
         let store = lock(&self.store);
         store.work_order(tenant, id)?;
-        store.photos_of(tenant, id).find(|p| p.photo_id == photo_id).map(view).ok_or(Error::PhotoNotFound)
+        store
+            .photos_of(tenant, id)
+            .find(|p| p.photo_id == photo_id)
+            .map(PhotoView::from)
+            .ok_or(Error::PhotoNotFound)
     }
 }
 

@@ -1,0 +1,121 @@
+//! A conformance suite for adapter authors (feature `conformance`): every "MUST" of the ports,
+//! as functions an adapter's tests run against it.
+//!
+//! Implement [`Harness`] for a fresh store of yours, then generate one test per rule with
+//! [`conformance_tests!`](crate::conformance_tests), in a test file of your crate:
+//! `workorder_domain::conformance_tests!(MyHarness::new());` (the crate's own
+//! `tests/conformance.rs` does it for the in-memory adapters and for an adapter of its own;
+//! `workorder-infra`'s for the diesel ones).
+//!
+//! Each rule is a plain function that panics (with the rule in its message) when the adapter
+//! breaks it. The rules are synchronous: they drive futures with [`Harness::block_on`], so the
+//! suite runs on whatever executor the adapter needs, and the race rules call it from threads
+//! of their own to make real concurrency.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::identity::{ApiKeyId, ApiKeySecret, Principal, TenantId};
+use crate::ports::{ApiKeyVerifier, WorkOrderReader, WorkOrderRepo};
+use crate::work_order::{WorkOrderId, WorkOrderStatus};
+
+pub mod api_keys;
+pub mod attach;
+pub mod availability;
+pub mod read_side;
+mod support;
+
+/// A fresh store under test, and the means to drive it. Each rule takes a new one.
+pub trait Harness: Send + Sync {
+    /// Runs `future` to completion on the calling thread. Rules call it from the test's thread
+    /// and from threads they start, never from inside a future.
+    fn block_on<T>(&self, future: impl Future<Output = T>) -> T;
+
+    /// The store's attach side.
+    fn repo(&self) -> Arc<dyn WorkOrderRepo>;
+
+    /// The store's read side.
+    fn reader(&self) -> Arc<dyn WorkOrderReader>;
+
+    /// The store's key verifier.
+    fn verifier(&self) -> Arc<dyn ApiKeyVerifier>;
+
+    /// Adds a work order to `tenant` with `status`.
+    fn seed_work_order(&self, tenant: &TenantId, id: WorkOrderId, status: WorkOrderStatus);
+
+    /// Changes a seeded work order's status.
+    fn set_status(&self, tenant: &TenantId, id: WorkOrderId, status: WorkOrderStatus);
+
+    /// Makes a key for `tenant`: what a client presents, and the principal it stands for.
+    fn issue_key(&self, tenant: &TenantId) -> (ApiKeySecret, Principal);
+
+    /// Revokes a key made by [`Harness::issue_key`].
+    fn revoke_key(&self, id: ApiKeyId);
+
+    /// The same kind of store, out of reach (a server that refuses connections, a file that
+    /// cannot be opened), with a key `issue_key` made on this one: every call to it must be
+    /// [`Error::Unavailable`](crate::Error::Unavailable).
+    fn unreachable(&self) -> Unreachable;
+}
+
+/// A store out of reach, as [`Harness::unreachable`] gives it.
+pub struct Unreachable {
+    /// Its attach side.
+    pub repo: Arc<dyn WorkOrderRepo>,
+    /// Its read side.
+    pub reader: Arc<dyn WorkOrderReader>,
+    /// Its verifier.
+    pub verifier: Arc<dyn ApiKeyVerifier>,
+    /// A key of the right shape, issued while the store was reachable.
+    pub key: ApiKeySecret,
+}
+
+/// Generates one `#[test]` per rule of the suite, each on a fresh harness made by `$harness`
+/// (an expression evaluated per test). With `optional`, the expression gives an
+/// `Option<impl Harness>`, and `None` (a store this machine lacks) ends the test after the
+/// expression has said why.
+#[macro_export]
+macro_rules! conformance_tests {
+    (@run [required $harness:expr] $module:ident $rule:ident) => {
+        $crate::conformance::$module::$rule(&$harness)
+    };
+    (@run [optional $harness:expr] $module:ident $rule:ident) => {
+        if let Some(harness) = $harness {
+            $crate::conformance::$module::$rule(&harness)
+        }
+    };
+    (@each $how:tt; $($module:ident :: $rule:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $rule() {
+                $crate::conformance_tests!(@run $how $module $rule);
+            }
+        )*
+    };
+    (@rules $how:tt) => {
+        $crate::conformance_tests!(@each $how;
+            attach::a_new_photo_is_recorded_with_its_data_byte_for_byte,
+            attach::an_identical_retry_is_already_attached_under_the_first_id,
+            attach::other_data_under_the_same_key_is_a_conflict,
+            attach::a_work_order_that_refuses_photos_still_answers_retries,
+            attach::every_status_takes_a_new_photo_exactly_when_it_accepts_photos,
+            attach::a_missing_or_foreign_work_order_is_not_found,
+            attach::racing_identical_attaches_record_one_photo,
+            attach::racing_attaches_of_distinct_keys_all_record,
+            read_side::a_work_order_counts_its_photos_and_hides_from_other_tenants,
+            read_side::photos_come_by_taken_at_then_id_strictly_after_the_cursor,
+            read_side::a_page_holds_at_most_the_limit_asked,
+            read_side::a_photo_is_found_only_on_its_work_order_in_its_tenant,
+            read_side::instants_round_trip_to_the_microsecond,
+            api_keys::a_key_verifies_to_its_principal_and_others_do_not,
+            api_keys::a_revoked_key_is_refused_within_30_seconds,
+            availability::an_unreachable_store_is_unavailable_not_internal,
+        );
+    };
+    (optional $harness:expr) => {
+        $crate::conformance_tests!(@rules [optional $harness]);
+    };
+    ($harness:expr) => {
+        $crate::conformance_tests!(@rules [required $harness]);
+    };
+}
