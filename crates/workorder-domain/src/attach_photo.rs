@@ -222,6 +222,11 @@ impl AttachPhoto {
         }
     }
 
+    /// Whether the store answers, for readiness probes: [`Error::Unavailable`] when it does not.
+    pub async fn ready(&self) -> Result<(), Error> {
+        self.repo.ping().await
+    }
+
     /// Attaches the photo to the work order for `principal`'s tenant.
     ///
     /// Returns the outcome (created, or already attached by an identical earlier call), or:

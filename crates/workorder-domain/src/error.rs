@@ -53,6 +53,13 @@ pub enum Error {
     Internal(#[source] BoxError),
 }
 
+impl From<crate::identity::EmptyApiKeySecret> for Error {
+    /// An empty key is a missing one.
+    fn from(_: crate::identity::EmptyApiKeySecret) -> Self {
+        Error::Unauthenticated
+    }
+}
+
 impl From<crate::work_order::InvalidWorkOrderId> for Error {
     fn from(_: crate::work_order::InvalidWorkOrderId) -> Self {
         Error::InvalidWorkOrderId
@@ -327,5 +334,13 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), count);
+    }
+
+    #[test]
+    fn an_empty_key_and_a_malformed_work_order_id_become_the_contracts_errors() {
+        let empty = crate::identity::ApiKeySecret::new("").map_err(Error::from);
+        assert!(matches!(empty, Err(Error::Unauthenticated)));
+        let bad_id = crate::work_order::WorkOrderId::parse("nope").map_err(Error::from);
+        assert!(matches!(bad_id, Err(Error::InvalidWorkOrderId)));
     }
 }

@@ -31,6 +31,11 @@
 //! # }
 //! ```
 
+/// The macro the ports are written with: an adapter's `impl` needs the same.
+pub use async_trait::async_trait;
+/// The crates whose types the domain's signatures use, so an embedder's versions match.
+pub use {time, ulid};
+
 mod api_key_admin;
 mod attach_photo;
 pub mod attachment;

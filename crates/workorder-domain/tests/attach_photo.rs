@@ -239,6 +239,7 @@ fn an_unavailable_store_is_reported_as_unavailable() {
     let error = attach(&w, &w.acme, fields("a.jpg")).unwrap_err();
     assert!(matches!(error, Error::Unavailable(_)));
     assert!(block_on(workorder_domain::WorkOrderRepo::ping(w.repo.as_ref())).is_err());
+    assert!(matches!(block_on(w.service.ready()), Err(Error::Unavailable(_))));
     w.repo.set_unavailable(false);
     assert!(attach(&w, &w.acme, fields("a.jpg")).is_ok());
 }

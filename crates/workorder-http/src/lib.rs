@@ -44,8 +44,6 @@ pub struct AppState {
     pub get_photo: GetPhoto,
     /// Verifies `X-API-Key`.
     pub verifier: Arc<dyn ApiKeyVerifier>,
-    /// The store, for readiness.
-    pub repo: Arc<dyn WorkOrderRepo>,
     /// The metrics, shared by every worker.
     pub metrics: Arc<Metrics>,
     /// The database pool, for its metrics, when there is one.
@@ -77,12 +75,11 @@ impl AppState {
     /// the tests build the application's state.
     pub fn new(ports: Ports, policy: AttachPolicy, auth_failure_limit: AuthFailureLimit) -> Self {
         Self {
-            attach: AttachPhoto::new(ports.repo.clone(), ports.clock, ports.photo_ids, policy),
+            attach: AttachPhoto::new(ports.repo, ports.clock, ports.photo_ids, policy),
             view_work_order: ViewWorkOrder::new(ports.reader.clone()),
             list_photos: ListPhotos::new(ports.reader.clone()),
             get_photo: GetPhoto::new(ports.reader),
             verifier: ports.verifier,
-            repo: ports.repo,
             metrics: Arc::new(Metrics::default()),
             pool: ports.pool,
             auth_limiter: Arc::new(AuthLimiter::new(auth_failure_limit)),

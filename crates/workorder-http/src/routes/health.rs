@@ -17,6 +17,6 @@ pub(crate) async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "operations",
     responses((status = 200, description = "Prêt", body = Object, example = json!({"status": "ready"}))))]
 pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.repo.ping().await?;
+    state.attach.ready().await?;
     Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
 }
