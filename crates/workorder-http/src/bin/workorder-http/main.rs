@@ -101,18 +101,18 @@ fn run(command: Command, settings: Settings, started: Instant) -> Result<(), Fai
         }
         Command::ApiKey(command) => {
             db.migrate()?;
-            block_on(api_key_commands::run(&db, command))
+            on_runtime(api_key_commands::run(&db, command))
         }
         Command::WorkOrder(command) => {
             db.migrate()?;
-            block_on(work_order_commands::run(&db, command))
+            on_runtime(work_order_commands::run(&db, command))
         }
     }
 }
 
 /// Runs an operator's command on a runtime of its own: the adapters hand database work to
 /// tokio's blocking threads.
-fn block_on(command: impl Future<Output = Result<(), Failure>>) -> Result<(), Failure> {
+fn on_runtime(command: impl Future<Output = Result<(), Failure>>) -> Result<(), Failure> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
