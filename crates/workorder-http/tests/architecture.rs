@@ -74,3 +74,36 @@ fn the_infrastructure_knows_no_http() {
         assert!(!names.iter().any(|n| n == forbidden), "workorder-infra depends on {forbidden}");
     }
 }
+
+/// The project's own copy of its contract is docs/contract.md: nothing may point outside the
+/// repository, which a clone does not have.
+#[test]
+fn no_file_of_the_project_points_outside_the_repository() {
+    let root = crate_dir("..");
+    let mut files = Vec::new();
+    for dir in ["crates", "docs", "tests", "bench", ".ci", "fuzz/fuzz_targets"] {
+        all_files(&root.join(dir), &mut files);
+    }
+    files.extend(["README.md", "Containerfile", "Cargo.toml"].map(|f| root.join(f)));
+    assert!(files.len() > 40, "the project's files were not found: {}", files.len());
+    let outside = ["..", "shared"].join("/");
+    for file in files {
+        if let Ok(text) = fs::read_to_string(&file) {
+            assert!(!text.contains(&outside), "{} points at {outside}", file.display());
+        }
+    }
+}
+
+fn all_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "target") {
+                all_files(&path, found);
+            }
+        } else {
+            found.push(path);
+        }
+    }
+}
