@@ -8,7 +8,7 @@
 //! `workorder-infra`'s for the diesel ones).
 //!
 //! Each rule is a plain function that panics (with the rule in its message) when the adapter
-//! breaks it. The rules are synchronous: they drive futures with [`Harness::block_on`], so the
+//! breaks it: its `expect`s are assertions, and no request ever reaches this module. The rules are synchronous: they drive futures with [`Harness::block_on`], so the
 //! suite runs on whatever executor the adapter needs, and the race rules call it from threads
 //! of their own to make real concurrency.
 

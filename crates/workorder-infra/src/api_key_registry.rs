@@ -73,12 +73,16 @@ impl ApiKeyRegistry for DieselApiKeyRegistry {
         self.db
             .run_write(move |conn| {
                 let with_id = api_keys::table.filter(api_keys::id.eq(&id));
-                // Revoking a revoked key again keeps the first revocation's instant.
-                diesel::update(with_id.filter(api_keys::revoked_at.is_null()))
+                // Revoking a revoked key again keeps the first revocation's instant; only
+                // then is a second look needed, to tell it from a key that does not exist.
+                let revoked = diesel::update(with_id.filter(api_keys::revoked_at.is_null()))
                     .set(api_keys::revoked_at.eq(at))
                     .execute(conn)
-                    .and_then(|_| diesel::select(diesel::dsl::exists(with_id)).get_result(conn))
-                    .map_err(to_domain)
+                    .map_err(to_domain)?;
+                if revoked > 0 {
+                    return Ok(true);
+                }
+                diesel::select(diesel::dsl::exists(with_id)).get_result(conn).map_err(to_domain)
             })
             .await
     }

@@ -21,12 +21,18 @@ pub(crate) fn attach_photo(
     {
         return Ok(answer);
     }
+    // Every statement names the work order by its text; it is made once.
+    let work_order_id = photo.work_order_id.to_string();
+    let (tenant, work_order_id) = (photo.tenant.as_str(), work_order_id.as_str());
     write_transaction(conn, |conn| {
-        let status = match lock_work_order(conn, photo)?.map(|s| s.parse::<WorkOrderStatus>()).transpose() {
+        let status = match lock_work_order(conn, tenant, work_order_id)?
+            .map(|s| s.parse::<WorkOrderStatus>())
+            .transpose()
+        {
             Ok(status) => status,
             Err(e) => return Ok(Err(Error::internal(e))),
         };
-        let recorded = match find_recorded(conn, photo)? {
+        let recorded = match find_recorded(conn, tenant, work_order_id, photo)? {
             Ok(recorded) => recorded,
             Err(e) => return Ok(Err(e)),
         };
@@ -40,7 +46,7 @@ pub(crate) fn attach_photo(
         }
         // A racing transaction recorded the same key after our look-up and has committed (the
         // insert waited for it): decide again, on its photo.
-        Ok(match find_recorded(conn, photo)? {
+        Ok(match find_recorded(conn, tenant, work_order_id, photo)? {
             Ok(Some(recorded)) => match decide(photo, status, Some(&recorded)) {
                 AttachDecision::Answer(answer) => answer,
                 AttachDecision::Record(_) => Err(Error::internal("a recorded photo was judged new")),
@@ -54,9 +60,12 @@ pub(crate) fn attach_photo(
 /// The work order's status, read under a lock that keeps a concurrent status change out
 /// until the transaction ends: `FOR SHARE` on PostgreSQL; on SQLite the immediate
 /// transaction already excludes other writers.
-fn lock_work_order(conn: &mut AnyConnection, photo: &NewPhoto) -> QueryResult<Option<String>> {
-    let (tenant, id) = (photo.tenant.as_str(), photo.work_order_id.to_string());
-    let query = work_orders::table.find((tenant, id)).select(work_orders::status);
+fn lock_work_order(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    work_order_id: &str,
+) -> QueryResult<Option<String>> {
+    let query = work_orders::table.find((tenant, work_order_id)).select(work_orders::status);
     match conn {
         AnyConnection::Pg(pg) => query.for_share().first(pg).optional(),
         AnyConnection::Sqlite(sqlite) => query.first(sqlite).optional(),
@@ -66,11 +75,13 @@ fn lock_work_order(conn: &mut AnyConnection, photo: &NewPhoto) -> QueryResult<Op
 /// The photo recorded under `photo`'s key on its work order, if any.
 fn find_recorded(
     conn: &mut AnyConnection,
+    tenant: &str,
+    work_order_id: &str,
     photo: &NewPhoto,
 ) -> QueryResult<Result<Option<RecordedPhoto>, Error>> {
     let row = photos::table
-        .filter(photos::tenant_id.eq(photo.tenant.as_str()))
-        .filter(photos::work_order_id.eq(photo.work_order_id.to_string()))
+        .filter(photos::tenant_id.eq(tenant))
+        .filter(photos::work_order_id.eq(work_order_id))
         .filter(photos::object_key.eq(photo.object_key.as_str()))
         .select(RecordedPhotoRow::as_select())
         .first(conn)

@@ -1,9 +1,10 @@
 //! The work-order repository on diesel.
 
 use async_trait::async_trait;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use workorder_domain::{
-    Attachment, Error, NewPhoto, PhotoCursor, PhotoId, PhotoView, TenantId, WorkOrderId, WorkOrderReader,
-    WorkOrderRepo, WorkOrderView,
+    Attachment, Error, NewPhoto, PhotoCursor, PhotoId, PhotoView, PoolProbe, TenantId, WorkOrderId,
+    WorkOrderReader, WorkOrderRepo, WorkOrderView,
 };
 
 use crate::attach::attach_photo;
@@ -38,8 +39,24 @@ impl WorkOrderRepo for DieselWorkOrderRepo {
     }
 
     async fn ping(&self) -> Result<(), Error> {
-        // A ping that fails for any reason means "not ready".
-        self.db.run(|conn| ping(conn).map_err(Error::unavailable)).await
+        // Readiness asks whether the database answers, not whether one pooled connection
+        // does: a connection that went stale while the database was away fails once (and
+        // leaves the pool as broken), so the next one decides, up to one per pooled
+        // connection. Any other failure means "not ready".
+        for _ in 0..=self.db.sample().max_size {
+            let answer = self
+                .db
+                .run(|conn| match ping(conn) {
+                    Ok(()) => Ok(true),
+                    Err(DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => Ok(false),
+                    Err(e) => Err(Error::unavailable(e)),
+                })
+                .await?;
+            if answer {
+                return Ok(());
+            }
+        }
+        Err(Error::unavailable("every pooled connection was closed"))
     }
 }
 

@@ -85,13 +85,18 @@ pub(crate) struct PhotoRow {
 impl PhotoRow {
     /// The domain's view; a row that breaks a rule is a fault of ours, not the client's.
     pub(crate) fn into_view(self) -> Result<PhotoView, Error> {
+        let object_key = ObjectKey::parse(&self.object_key).map_err(Error::internal)?;
+        let created_at = self.created_at.assume_utc();
+        let recorded =
+            RecordedPhotoRow { id: self.id, cdn_url: self.cdn_url, taken_at: self.taken_at, step: self.step }
+                .into_recorded()?;
         Ok(PhotoView {
-            photo_id: self.id.parse().map_err(Error::internal)?,
-            object_key: ObjectKey::parse(&self.object_key).map_err(Error::internal)?,
-            cdn_url: CdnUrl::parse(&self.cdn_url).map_err(Error::internal)?,
-            taken_at: TakenAt::from_instant(self.taken_at.assume_utc()).map_err(Error::internal)?,
-            step: self.step.as_deref().map(Step::parse).transpose().map_err(Error::internal)?,
-            created_at: self.created_at.assume_utc(),
+            photo_id: recorded.photo_id,
+            object_key,
+            cdn_url: recorded.cdn_url,
+            taken_at: recorded.taken_at,
+            step: recorded.step,
+            created_at,
         })
     }
 }
