@@ -24,7 +24,7 @@ mod middleware;
 mod openapi;
 mod routes;
 
-pub use auth_limit::{AuthFailureLimit, AuthLimiter};
+pub use auth_limit::{AuthFailureLimit, AuthLimiter, InvalidTrustedProxy, TrustedProxies};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use middleware::{TRACE_ID_HEADER, TraceId};
@@ -50,6 +50,8 @@ pub struct AppState {
     pub pool: Option<Arc<dyn PoolProbe>>,
     /// Failed authentications per client address.
     pub auth_limiter: Arc<AuthLimiter>,
+    /// The proxies whose `X-Forwarded-For` names the client; none unless configured.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The ports the application runs on: the binary gives the diesel adapters, tests the
@@ -83,6 +85,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             pool: ports.pool,
             auth_limiter: Arc::new(AuthLimiter::new(auth_failure_limit)),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }

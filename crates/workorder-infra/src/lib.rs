@@ -6,7 +6,7 @@
 //! - [`Database`]: the pool and migrations.
 //! - [`DieselWorkOrderRepo`]: the domain's `WorkOrderRepo`, `WorkOrderReader` and
 //!   `WorkOrderRegistry`; the attach is atomic.
-//! - [`DieselApiKeyVerifier`]: the domain's `ApiKeyVerifier`, with a cache of at most 30 s.
+//! - [`DieselApiKeyVerifier`]: the domain's `ApiKeyVerifier`, with a bounded cache of at most 25 s.
 //! - [`DieselApiKeyRegistry`]: the domain's `ApiKeyRegistry`.
 //!
 //! Database work runs on tokio's blocking threads (`spawn_blocking`), never on the caller's

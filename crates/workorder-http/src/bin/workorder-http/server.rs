@@ -31,7 +31,8 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
         photo_ids: Arc::new(UlidPhotoIds),
         pool: Some(Arc::new(db.clone())),
     };
-    let state = AppState::new(ports, settings.policy, settings.auth_failure_limit);
+    let mut state = AppState::new(ports, settings.policy, settings.auth_failure_limit);
+    state.trusted_proxies = settings.trusted_proxies;
     let (backend, workers) = (db.backend(), settings.workers);
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || app(state.clone()))

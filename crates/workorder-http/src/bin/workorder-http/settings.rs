@@ -5,7 +5,7 @@ use std::net::ToSocketAddrs;
 use std::time::Duration;
 
 use workorder_domain::{AttachPolicy, CdnHostPolicy, InvalidCdnHost};
-use workorder_http::AuthFailureLimit;
+use workorder_http::{AuthFailureLimit, InvalidTrustedProxy, TrustedProxies};
 use workorder_infra::{DatabaseConfig, DatabaseUrl, InvalidDatabaseUrl, KeyCacheTtl, KeyCacheTtlTooLong};
 
 use crate::cli::{DatabaseArgs, ServeArgs};
@@ -17,6 +17,7 @@ pub(crate) struct Settings {
     pub(crate) policy: AttachPolicy,
     pub(crate) key_cache_ttl: KeyCacheTtl,
     pub(crate) auth_failure_limit: AuthFailureLimit,
+    pub(crate) trusted_proxies: TrustedProxies,
     pub(crate) workers: usize,
 }
 
@@ -35,6 +36,9 @@ pub(crate) enum SettingsError {
     /// `WORKORDER_KEY_CACHE_TTL_SECS` breaks the revocation promise.
     #[error("WORKORDER_KEY_CACHE_TTL_SECS: {0}")]
     KeyCacheTtl(#[from] KeyCacheTtlTooLong),
+    /// An entry of `WORKORDER_TRUSTED_PROXIES` is not a block or an address.
+    #[error("WORKORDER_TRUSTED_PROXIES: {0}")]
+    TrustedProxies(#[from] InvalidTrustedProxy),
 }
 
 impl Settings {
@@ -73,6 +77,15 @@ impl Settings {
         };
         let auth_failure_limit =
             AuthFailureLimit { failures: serve.auth_failures_per_minute, window: Duration::from_secs(60) };
-        Ok(Self { database, bind: serve.bind, policy, key_cache_ttl, auth_failure_limit, workers })
+        let trusted_proxies = TrustedProxies::parse(&serve.trusted_proxies.unwrap_or_default())?;
+        Ok(Self {
+            database,
+            bind: serve.bind,
+            policy,
+            key_cache_ttl,
+            auth_failure_limit,
+            trusted_proxies,
+            workers,
+        })
     }
 }
