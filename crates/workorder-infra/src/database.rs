@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::r2d2;
 use workorder_domain::{Error, PoolProbe, PoolSample};
@@ -12,6 +12,7 @@ use workorder_domain::{Error, PoolProbe, PoolSample};
 use crate::connection::{AnyConnection, Manager, OneLineErrorHandler};
 use crate::database_url::{Backend, DatabaseUrl};
 use crate::error::InfraError;
+use crate::failure::is_cannot_write;
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -25,6 +26,10 @@ pub struct DatabaseConfig {
     /// On PostgreSQL, how long a statement may run or wait for a lock before it is cancelled
     /// (and the request answered 503).
     pub statement_timeout: Duration,
+    /// After a write failed for want of storage, how long readiness says "not ready" before
+    /// it tries a write of its own: a one-row check can fit where a photo did not (a full
+    /// disk still takes a write into space a failed one left).
+    pub write_failure_hold: Duration,
 }
 
 impl DatabaseConfig {
@@ -36,6 +41,7 @@ impl DatabaseConfig {
             pool_size: 8,
             connect_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(5),
+            write_failure_hold: Duration::from_secs(5),
         }
     }
 }
@@ -50,6 +56,10 @@ pub struct Database {
     writer: Option<Arc<parking_lot::Mutex<()>>>,
     connect_timeout: Duration,
     pub(crate) statement_timeout: Duration,
+    /// When a write last failed because the storage cannot write; cleared by the next write
+    /// that commits. Readiness says "not ready" meanwhile.
+    write_failure: Arc<parking_lot::Mutex<Option<Instant>>>,
+    write_failure_hold: Duration,
 }
 
 impl fmt::Debug for Database {
@@ -102,7 +112,19 @@ impl Database {
             writer,
             connect_timeout: config.connect_timeout,
             statement_timeout: config.statement_timeout,
+            write_failure: Arc::default(),
+            write_failure_hold: config.write_failure_hold,
         })
+    }
+
+    /// What readiness should do about writes: the last write failed because the storage
+    /// cannot write (disk full, read-only, I/O error, a standby) and none has committed since.
+    pub(crate) fn write_state(&self) -> WriteState {
+        match *self.write_failure.lock() {
+            None => WriteState::Working,
+            Some(at) if at.elapsed() < self.write_failure_hold => WriteState::Failing,
+            Some(_) => WriteState::Recheck,
+        }
     }
 
     /// The backend in use.
@@ -135,12 +157,19 @@ impl Database {
     /// time, writers queue on a lock in the process instead of on SQLite's busy handler,
     /// which sleeps and retries: measured, 16 writers through the busy handler had a p99 of
     /// 0.9 s and 64 saw errors. The wait is bounded by the same timeout as the pool's.
+    /// Whether the storage took the write is remembered for readiness.
     pub(crate) async fn run_write<R, F>(&self, work: F) -> Result<R, Error>
     where
         F: FnOnce(&mut AnyConnection) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        self.run_on_pool(self.writer.clone(), work).await
+        let result = self.run_on_pool(self.writer.clone(), work).await;
+        match &result {
+            Ok(_) => *self.write_failure.lock() = None,
+            Err(error) if is_cannot_write(error) => *self.write_failure.lock() = Some(Instant::now()),
+            Err(_) => {}
+        }
+        result
     }
 
     async fn run_on_pool<R, F>(
@@ -173,6 +202,17 @@ impl Database {
         .await
         .map_err(Error::internal)?
     }
+}
+
+/// Whether writes work, for readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteState {
+    /// No write has failed for want of storage since the last one that committed.
+    Working,
+    /// One just did: not ready.
+    Failing,
+    /// One did a while ago: a write of readiness's own decides.
+    Recheck,
 }
 
 /// No turn to write came within the timeout.

@@ -3,8 +3,17 @@
 
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use workorder_domain::{
+    ApiKeyAdmin, ApiKeyLabel, AttachPhoto, AttachPolicy, Error, PhotoFields, Principal, SystemClock,
+    TenantId, UlidPhotoIds, WorkOrderAdmin, WorkOrderId, WorkOrderReader as _, WorkOrderRepo as _,
+    WorkOrderStatus,
+};
 use workorder_infra::testing::TestDatabase;
-use workorder_infra::{Database, DatabaseConfig};
+use workorder_infra::{Database, DatabaseConfig, DieselApiKeyRegistry, DieselWorkOrderRepo};
 
 fn concurrent_migrations_of_a_fresh_database_all_succeed(test_db: TestDatabase) {
     let sqlite = test_db.url().sqlite_path().is_some();
@@ -48,3 +57,167 @@ workorder_infra::on_both_backends!(
     std::convert::identity =>
     concurrent_migrations_of_a_fresh_database_all_succeed,
 );
+
+/// A small file system of its own (tmpfs), so a test can fill it or make it read-only without
+/// touching the machine's. Mounting needs root, as CI runs.
+struct SmallDisk {
+    dir: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("workorder-small-disk-{}", ulid::Ulid::generate()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mounting a tmpfs needs root (CI runs as root)");
+        Self { dir }
+    }
+
+    /// Writes a file until the disk is full.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.dir.join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let block = vec![0u8; 4096];
+        while file.write_all(&block).and_then(|()| file.sync_data()).is_ok() {}
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.dir).status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A migrated database with a key and a work order in progress, and the use cases over it.
+struct Service {
+    db: Database,
+    repo: std::sync::Arc<DieselWorkOrderRepo>,
+    attach: AttachPhoto,
+    principal: Principal,
+    wo: WorkOrderId,
+}
+
+impl Service {
+    async fn on(url: workorder_infra::DatabaseUrl) -> Self {
+        let config =
+            DatabaseConfig { write_failure_hold: Duration::from_millis(300), ..DatabaseConfig::new(url) };
+        let db = Database::connect(&config).unwrap();
+        db.migrate().unwrap();
+        let repo = Arc::new(DieselWorkOrderRepo::new(db.clone()));
+        let tenant = TenantId::parse("acme").unwrap();
+        let keys = ApiKeyAdmin::new(Arc::new(DieselApiKeyRegistry::new(db.clone())), Arc::new(SystemClock));
+        let key = keys.issue(&tenant, &ApiKeyLabel::parse("tablet").unwrap()).await.unwrap();
+        let work_orders = WorkOrderAdmin::new(repo.clone(), Arc::new(SystemClock));
+        let wo = work_orders.create(&tenant, None, WorkOrderStatus::InProgress, None).await.unwrap();
+        Self::over(db, Principal::new(tenant, key.id), wo)
+    }
+
+    fn over(db: Database, principal: Principal, wo: WorkOrderId) -> Self {
+        let repo = Arc::new(DieselWorkOrderRepo::new(db.clone()));
+        let attach = AttachPhoto::new(
+            repo.clone(),
+            Arc::new(SystemClock),
+            Arc::new(UlidPhotoIds),
+            AttachPolicy::default(),
+        );
+        Self { db, repo, attach, principal, wo }
+    }
+
+    async fn attach(&self, name: &str) -> Result<(), Error> {
+        let key = format!("acme/faults/{name}.jpg");
+        let url = format!("https://cdn.example.com/{key}");
+        let fields = PhotoFields {
+            minio_object_key: Some(&key),
+            cdn_url: Some(&url),
+            taken_at: Some("2026-04-15T12:00:00Z"),
+            step: Some(&"x".repeat(90)),
+        };
+        let command = self.attach.command(self.wo, fields)?;
+        self.attach.attach(&self.principal, command).await.map(drop)
+    }
+
+    async fn photos_stored(&self) -> usize {
+        let view = self.repo.work_order(self.principal.tenant(), self.wo).await.unwrap();
+        usize::try_from(view.photo_count).unwrap()
+    }
+}
+
+/// Attaches until the storage refuses; what was acknowledged, and the first refusal.
+async fn attach_until_refused(service: &Service, prefix: &str) -> (usize, Error) {
+    for i in 0..5_000 {
+        if let Err(error) = service.attach(&format!("{prefix}-{i}")).await {
+            return (i, error);
+        }
+    }
+    panic!("the storage never refused a write");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_answers_unavailable_and_not_ready_then_recovers_without_a_restart() {
+    let disk = SmallDisk::mount("2m");
+    let url = workorder_infra::DatabaseUrl::parse(&format!("sqlite://{}", disk.dir.join("wo.db").display()))
+        .unwrap();
+    let service = Service::on(url).await;
+    service.attach("before").await.unwrap();
+    let filler = disk.fill();
+
+    let (acknowledged, refusal) = attach_until_refused(&service, "full").await;
+    assert!(matches!(refusal, Error::Unavailable(_)), "a full disk is a 503, not a 500: {refusal:?}");
+    assert!(matches!(service.repo.ping().await, Err(Error::Unavailable(_))), "readiness says not ready");
+    assert!(matches!(service.attach("still-full").await, Err(Error::Unavailable(_))));
+
+    std::fs::remove_file(filler).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    service.repo.ping().await.expect("ready again once the disk has room, without a restart");
+    service.attach("after").await.unwrap();
+    assert_eq!(service.photos_stored().await, acknowledged + 2, "every acknowledged photo is kept");
+    drop(service.db);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_postgres_answers_unavailable_and_not_ready_then_recovers() {
+    let Some(test_db) = TestDatabase::postgres() else { return };
+    let service = Service::on(test_db.url().clone()).await;
+    service.attach("before").await.unwrap();
+    let url = test_db.url().postgres_url().unwrap().to_owned();
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let admin = |sql: String| {
+        let admin_url = std::env::var(workorder_infra::testing::POSTGRES_URL_VARIABLE).unwrap();
+        let mut conn = PgConnection::establish(&admin_url).unwrap();
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+    };
+    let reconnect_all = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    );
+
+    // As a primary that became a standby: every new session is read-only.
+    admin(format!("ALTER DATABASE \"{name}\" SET default_transaction_read_only = on"));
+    admin(reconnect_all.clone());
+    let mut refusals = Vec::new();
+    for i in 0..3 {
+        refusals.push(service.attach(&format!("standby-{i}")).await);
+    }
+    assert!(refusals.iter().all(|r| matches!(r, Err(Error::Unavailable(_)))), "{refusals:?}");
+    assert!(matches!(service.repo.ping().await, Err(Error::Unavailable(_))), "not ready on a standby");
+
+    admin(format!("ALTER DATABASE \"{name}\" RESET default_transaction_read_only"));
+    admin(reconnect_all);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut ready = service.repo.ping().await;
+    for _ in 0..3 {
+        if ready.is_ok() {
+            break;
+        }
+        ready = service.repo.ping().await;
+    }
+    ready.expect("ready again once the database takes writes");
+    service.attach("after").await.unwrap();
+    assert_eq!(service.photos_stored().await, 2);
+}

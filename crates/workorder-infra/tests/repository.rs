@@ -129,7 +129,14 @@ workorder_infra::on_both_backends!(
 );
 
 async fn migrations_report_their_version_and_apply_once(f: Fixture) {
-    assert_eq!(f.db.schema_version().unwrap().as_deref(), Some("20261127000001"));
+    // The newest migration's directory, `2026-12-02-000100_name`, is version `20261202000100`.
+    let newest = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .max()
+        .unwrap();
+    let version: String = newest.split('_').next().unwrap().chars().filter(char::is_ascii_digit).collect();
+    assert_eq!(f.db.schema_version().unwrap(), Some(version));
     assert!(f.db.migrate().unwrap().is_empty());
 }
 
