@@ -1,7 +1,7 @@
 //! A connection to either backend, how the pool opens one, and the transaction that writes.
 //!
 //! [`AnyConnection`] is diesel's multi-backend connection: a statement both backends share is
-//! written once against it. Where the SQL really differs (`ON CONFLICT`, `FOR SHARE`, SQLite's
+//! written once against it. Where the SQL really differs (`ON CONFLICT`, `FOR NO KEY UPDATE`, SQLite's
 //! `BEGIN IMMEDIATE`, migrations), the code matches on the variant, and the arms hold only
 //! the difference.
 
