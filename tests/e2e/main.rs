@@ -172,8 +172,16 @@ fn the_start_up_line_names_address_backend_and_schema_and_no_log_carries_a_key(m
     let log = server.log();
     let backend = if env.database_url().starts_with("postgres") { "postgresql" } else { "sqlite" };
     let start_line = log.lines().find(|l| l.contains("listening on http://")).unwrap();
+    let newest =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../workorder-infra/migrations/sqlite"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .max()
+            .unwrap();
+    let version: String = newest.split('_').next().unwrap().chars().filter(char::is_ascii_digit).collect();
     assert!(
-        start_line.contains(&format!("backend {backend}")) && start_line.contains("schema 20261127000001"),
+        start_line.contains(&format!("backend {backend}"))
+            && start_line.contains(&format!("schema {version}")),
         "{start_line}"
     );
     let secret = key.rsplit('_').next().unwrap();

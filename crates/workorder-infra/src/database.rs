@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use diesel::r2d2;
 use workorder_domain::{Error, PoolProbe, PoolSample};
 
+use crate::admission::{Access, Admission, deadline_or};
 use crate::connection::{AnyConnection, Manager, OneLineErrorHandler};
 use crate::database_url::{Backend, DatabaseUrl};
 use crate::error::InfraError;
@@ -54,6 +55,8 @@ pub struct Database {
     counters: Arc<PoolCounters>,
     /// SQLite's writers take turns here; `None` on PostgreSQL.
     writer: Option<Arc<parking_lot::Mutex<()>>>,
+    /// The queue in front of the pool.
+    admission: Arc<Admission>,
     connect_timeout: Duration,
     pub(crate) statement_timeout: Duration,
     /// When a write last failed because the storage cannot write; cleared by the next write
@@ -105,11 +108,19 @@ impl Database {
             .build(manager)
             .map_err(|source| InfraError::Connect { url: config.url.to_string(), source })?;
         let writer = (config.url.backend() == Backend::Sqlite).then(Arc::default);
+        let pool_size = config.pool_size.max(1);
+        // A quarter of the connections (one at least) stays for readers; SQLite writes one
+        // at a time whatever the pool, so its writers wait for their turn in the queue.
+        let writers = match config.url.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => pool_size - (pool_size / 4).max(1).min(pool_size - 1),
+        };
         Ok(Self {
             pool,
             url: config.url.clone(),
             counters: Arc::default(),
             writer,
+            admission: Arc::new(Admission::new(pool_size, writers)),
             connect_timeout: config.connect_timeout,
             statement_timeout: config.statement_timeout,
             write_failure: Arc::default(),
@@ -150,7 +161,7 @@ impl Database {
         F: FnOnce(&mut AnyConnection) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        self.run_on_pool(None, work).await
+        self.run_on_pool(Access::Read, work).await
     }
 
     /// Like [`Database::run`], for work that writes. On SQLite, which has one writer at a
@@ -163,7 +174,7 @@ impl Database {
         F: FnOnce(&mut AnyConnection) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        let result = self.run_on_pool(self.writer.clone(), work).await;
+        let result = self.run_on_pool(Access::Write, work).await;
         match &result {
             Ok(_) => *self.write_failure.lock() = None,
             Err(error) if is_cannot_write(error) => *self.write_failure.lock() = Some(Instant::now()),
@@ -172,19 +183,28 @@ impl Database {
         result
     }
 
-    async fn run_on_pool<R, F>(
-        &self,
-        writer: Option<Arc<parking_lot::Mutex<()>>>,
-        work: F,
-    ) -> Result<R, Error>
+    /// Waits for a permit until the deadline (the request's, or the timeout from now), then
+    /// runs `work` on a blocking thread with what is left of it for a connection.
+    async fn run_on_pool<R, F>(&self, access: Access, work: F) -> Result<R, Error>
     where
         F: FnOnce(&mut AnyConnection) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        let (pool, counters, timeout) = (self.pool.clone(), self.counters.clone(), self.connect_timeout);
+        let deadline = deadline_or(self.connect_timeout);
+        let Some(admitted) = self.admission.admit(access, deadline).await else {
+            self.counters.timeouts.fetch_add(1, Ordering::Relaxed);
+            return Err(Error::unavailable(Overloaded));
+        };
+        let writer = match access {
+            Access::Write => self.writer.clone(),
+            Access::Read => None,
+        };
+        let (pool, counters) = (self.pool.clone(), self.counters.clone());
         tokio::task::spawn_blocking(move || {
+            let _admitted = admitted;
+            let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
             let _writing = match &writer {
-                Some(lock) => Some(lock.try_lock_for(timeout).ok_or_else(|| {
+                Some(lock) => Some(lock.try_lock_for(left).ok_or_else(|| {
                     counters.timeouts.fetch_add(1, Ordering::Relaxed);
                     Error::unavailable(WriterBusy)
                 })?),
@@ -193,7 +213,8 @@ impl Database {
             if pool.state().idle_connections == 0 {
                 counters.waits.fetch_add(1, Ordering::Relaxed);
             }
-            let mut conn = pool.get().map_err(|e| {
+            let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+            let mut conn = pool.get_timeout(left).map_err(|e| {
                 counters.timeouts.fetch_add(1, Ordering::Relaxed);
                 Error::unavailable(e)
             })?;
@@ -203,6 +224,11 @@ impl Database {
         .map_err(Error::internal)?
     }
 }
+
+/// The request's deadline passed while it queued for the database.
+#[derive(Debug, thiserror::Error)]
+#[error("no turn at the database before the request's deadline")]
+struct Overloaded;
 
 /// Whether writes work, for readiness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,7 @@
 //! Database work runs on tokio's blocking threads (`spawn_blocking`), never on the caller's
 //! async workers, so the adapters need a tokio runtime but not actix.
 
+mod admission;
 mod api_key_registry;
 mod api_keys;
 mod attach;
@@ -31,6 +32,7 @@ mod work_order_registry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use admission::with_deadline;
 pub use api_key_registry::DieselApiKeyRegistry;
 pub use api_keys::{DieselApiKeyVerifier, KeyCacheTtl, KeyCacheTtlTooLong, RandomSourceFailed, generate_key};
 pub use connection::{ConnectError, one_line};

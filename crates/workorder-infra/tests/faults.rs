@@ -106,8 +106,14 @@ struct Service {
 
 impl Service {
     async fn on(url: workorder_infra::DatabaseUrl) -> Self {
-        let config =
-            DatabaseConfig { write_failure_hold: Duration::from_millis(300), ..DatabaseConfig::new(url) };
+        Self::on_config(DatabaseConfig {
+            write_failure_hold: Duration::from_millis(300),
+            ..DatabaseConfig::new(url)
+        })
+        .await
+    }
+
+    async fn on_config(config: DatabaseConfig) -> Self {
         let db = Database::connect(&config).unwrap();
         db.migrate().unwrap();
         let repo = Arc::new(DieselWorkOrderRepo::new(db.clone()));
@@ -220,4 +226,78 @@ async fn a_read_only_postgres_answers_unavailable_and_not_ready_then_recovers() 
     ready.expect("ready again once the database takes writes");
     service.attach("after").await.unwrap();
     assert_eq!(service.photos_stored().await, 2);
+}
+
+mod flood {
+    use super::*;
+
+    fn threads_of_this_process() -> usize {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        status.lines().find_map(|l| l.strip_prefix("Threads:")).unwrap().trim().parse().unwrap()
+    }
+
+    async fn overloaded(test_db: TestDatabase) -> (TestDatabase, Service) {
+        let service = Service::on_config(DatabaseConfig {
+            pool_size: 4,
+            connect_timeout: Duration::from_millis(300),
+            ..DatabaseConfig::new(test_db.url().clone())
+        })
+        .await;
+        (test_db, service)
+    }
+
+    /// 1,000 attaches at once against a pool of 4 with a 300 ms deadline: each is answered, as
+    /// created or as unavailable, within its deadline (plus the work of the one admitted last),
+    /// the blocking threads stay near the pool's size, and reads keep being served meanwhile.
+    async fn a_flood_of_writers_is_shed_at_its_deadline_with_few_threads_and_readers_served(
+        (_db, service): (TestDatabase, Service),
+    ) {
+        let service = Arc::new(service);
+        let threads_before = threads_of_this_process();
+        let mut writers = tokio::task::JoinSet::new();
+        for i in 0..1_000 {
+            let service = service.clone();
+            writers.spawn(async move {
+                let started = std::time::Instant::now();
+                let answer = service.attach(&format!("flood-{i}")).await;
+                (answer, started.elapsed())
+            });
+        }
+        let mut most_threads = 0;
+        let (mut reads, mut created, mut shed) = (0, 0, 0);
+        while !writers.is_empty() {
+            most_threads = most_threads.max(threads_of_this_process());
+            let started = std::time::Instant::now();
+            service.repo.work_order(service.principal.tenant(), service.wo).await.expect("reads are served");
+            assert!(
+                started.elapsed() < Duration::from_millis(1_300),
+                "a read waited {:?}",
+                started.elapsed()
+            );
+            reads += 1;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            while let Some(done) = writers.try_join_next() {
+                let (answer, took) = done.unwrap();
+                match answer {
+                    Ok(()) => created += 1,
+                    Err(Error::Unavailable(_)) => shed += 1,
+                    other => panic!("{other:?}"),
+                }
+                assert!(took < Duration::from_millis(1_300), "an attach was answered after {took:?}");
+            }
+        }
+        eprintln!(
+            "{created} created, {shed} shed, {reads} reads, {most_threads} threads at most ({threads_before} before)"
+        );
+        assert!(reads > 0 && created > 0);
+        assert!(
+            most_threads < threads_before + 16,
+            "{most_threads} threads at most during the flood, {threads_before} before: blocking threads must stay near the pool's size"
+        );
+    }
+
+    workorder_infra::on_both_backends!(
+        async super::overloaded =>
+        a_flood_of_writers_is_shed_at_its_deadline_with_few_threads_and_readers_served,
+    );
 }

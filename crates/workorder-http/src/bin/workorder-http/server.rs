@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::HttpServer;
+use actix_web::dev::Service as _;
 use tokio::signal::unix::{SignalKind, signal};
 use workorder_domain::{SystemClock, UlidPhotoIds};
 use workorder_http::{AppState, Ports, app};
-use workorder_infra::{Database, DieselApiKeyVerifier, DieselWorkOrderRepo};
+use workorder_infra::{Database, DieselApiKeyVerifier, DieselWorkOrderRepo, with_deadline};
 
 use crate::Failure;
 use crate::settings::Settings;
@@ -34,8 +35,16 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
     let mut state = AppState::new(ports, settings.policy, settings.auth_failure_limit);
     state.trusted_proxies = settings.trusted_proxies;
     let (backend, workers) = (db.backend(), settings.workers);
+    let db_timeout = settings.database.connect_timeout;
     actix_web::rt::System::new().block_on(async move {
-        let server = HttpServer::new(move || app(state.clone()))
+        let server = HttpServer::new(move || {
+            // Outermost, so it sees the request first: every database call the request makes
+            // must get to the database within the timeout counted from here.
+            app(state.clone()).wrap_fn(move |req, service| {
+                let answer = service.call(req);
+                with_deadline(Instant::now() + db_timeout, answer)
+            })
+        })
             .workers(workers)
             .client_request_timeout(Duration::from_secs(5))
             .client_disconnect_timeout(Duration::from_secs(1))
