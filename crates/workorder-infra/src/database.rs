@@ -200,7 +200,7 @@ impl Database {
             Access::Read => None,
         };
         let (pool, counters) = (self.pool.clone(), self.counters.clone());
-        tokio::task::spawn_blocking(move || {
+        let work = tokio::task::spawn_blocking(move || {
             let _admitted = admitted;
             let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
             let _writing = match &writer {
@@ -219,11 +219,29 @@ impl Database {
                 Error::unavailable(e)
             })?;
             work(&mut conn)
-        })
-        .await
-        .map_err(Error::internal)?
+        });
+        // The server bounds a statement; this bounds the wait for its answer on our side, for
+        // a server or relay gone silent. The thread keeps the connection (and its permit)
+        // until the driver gives up (tcp_user_timeout), and the connection then leaves the
+        // pool as broken; the request is answered now.
+        let answer_by = deadline + self.statement_timeout + ANSWER_MARGIN;
+        match tokio::time::timeout_at(answer_by.into(), work).await {
+            Ok(joined) => joined.map_err(Error::internal)?,
+            Err(_) => {
+                self.counters.timeouts.fetch_add(1, Ordering::Relaxed);
+                Err(Error::unavailable(NoAnswer))
+            }
+        }
     }
 }
+
+/// How long past the statement timeout a call waits for the database's answer.
+const ANSWER_MARGIN: Duration = Duration::from_secs(1);
+
+/// The database did not answer within the statement timeout and the margin.
+#[derive(Debug, thiserror::Error)]
+#[error("the database did not answer within the statement timeout")]
+struct NoAnswer;
 
 /// The request's deadline passed while it queued for the database.
 #[derive(Debug, thiserror::Error)]

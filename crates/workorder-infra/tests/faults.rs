@@ -301,3 +301,84 @@ mod flood {
         a_flood_of_writers_is_shed_at_its_deadline_with_few_threads_and_readers_served,
     );
 }
+
+/// A TCP relay to PostgreSQL that can go silent: it keeps every connection open and stops
+/// forwarding, as a stuck proxy or a dead network path does.
+struct Relay {
+    port: u16,
+    silent: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    fn to(upstream: std::net::SocketAddr) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let silent = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = silent.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let Ok(server) = std::net::TcpStream::connect(upstream) else { return };
+                for (mut from, mut to) in
+                    [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)]
+                {
+                    let flag = flag.clone();
+                    std::thread::spawn(move || {
+                        use std::io::{Read, Write};
+                        let mut buffer = [0u8; 16 * 1024];
+                        while let Ok(n @ 1..) = from.read(&mut buffer) {
+                            while flag.load(Ordering::Relaxed) {
+                                std::thread::sleep(Duration::from_millis(20));
+                            }
+                            if to.write_all(&buffer[..n]).is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        Self { port, silent }
+    }
+
+    fn go_silent(&self, silent: bool) {
+        self.silent.store(silent, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_postgres_is_answered_unavailable_within_the_bounds_not_after_hours() {
+    let Some(test_db) = TestDatabase::postgres() else { return };
+    let direct = test_db.url().postgres_url().unwrap().to_owned();
+    let relay = Relay::to("127.0.0.1:5432".parse().unwrap());
+    let through_relay = direct.replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", relay.port), 1);
+    assert_ne!(through_relay, direct, "the test database is on 127.0.0.1:5432");
+    let config = DatabaseConfig {
+        connect_timeout: Duration::from_millis(500),
+        statement_timeout: Duration::from_millis(500),
+        ..DatabaseConfig::new(workorder_infra::DatabaseUrl::parse(&through_relay).unwrap())
+    };
+    let service = Service::on_config(config).await;
+    service.attach("before").await.unwrap();
+
+    relay.go_silent(true);
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(Duration::from_secs(20), service.attach("silent")).await;
+    let took = started.elapsed();
+    let answer = answer.expect("no answer within 20 s: the request hangs on a silent database");
+    assert!(matches!(answer, Err(Error::Unavailable(_))), "{answer:?}");
+    // Deadline 0.5 s + statement timeout 0.5 s + margin 1 s.
+    assert!(took < Duration::from_secs(4), "answered after {took:?}");
+
+    relay.go_silent(false);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut after = service.attach("after").await;
+    for _ in 0..5 {
+        if after.is_ok() {
+            break;
+        }
+        after = service.attach("after").await;
+    }
+    after.expect("attaches work again once the path answers");
+}
