@@ -60,6 +60,10 @@ pub(crate) struct ServeArgs {
     /// or addresses; unset: X-Forwarded-For is ignored.
     #[arg(long, env = "WORKORDER_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
     pub(crate) trusted_proxies: Option<Vec<String>>,
+    /// Client connections held at most (fewer if the descriptor limit is lower); each may
+    /// buffer an unfinished request head of up to 128 KiB.
+    #[arg(long, env = "WORKORDER_MAX_CONNECTIONS", default_value_t = 1024, global = true)]
+    pub(crate) max_connections: usize,
     /// HTTP worker threads; 0 means one per CPU.
     #[arg(long, env = "WORKORDER_WORKERS", default_value_t = 0, global = true)]
     pub(crate) workers: usize,

@@ -18,6 +18,7 @@ pub(crate) struct Settings {
     pub(crate) key_cache_ttl: KeyCacheTtl,
     pub(crate) auth_failure_limit: AuthFailureLimit,
     pub(crate) trusted_proxies: TrustedProxies,
+    pub(crate) max_connections: usize,
     pub(crate) workers: usize,
 }
 
@@ -85,6 +86,7 @@ impl Settings {
             key_cache_ttl,
             auth_failure_limit,
             trusted_proxies,
+            max_connections: serve.max_connections.max(1),
             workers,
         })
     }
