@@ -12,12 +12,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use workorder_domain::attachment::decide;
-use workorder_domain::conformance::{self, Harness, Unreachable};
-use workorder_domain::in_memory::{InMemoryApiKeyVerifier, InMemoryWorkOrderRepo, block_on};
+use workorder_domain::conformance::{self, Harness, ObjectStoreHarness, Unreachable};
+use workorder_domain::in_memory::{
+    InMemoryApiKeyVerifier, InMemoryObjectStore, InMemoryWorkOrderRepo, block_on,
+};
 use workorder_domain::{
     ApiKeyId, ApiKeyLabel, ApiKeyRegistry, ApiKeySecret, ApiKeyVerifier, AttachDecision, Attachment, Error,
-    NewPhoto, PhotoCursor, PhotoId, PhotoView, Principal, RecordedPhoto, TenantId, WorkOrderId,
-    WorkOrderReader, WorkOrderRepo, WorkOrderStatus, WorkOrderView,
+    NewPhoto, ObjectStore, PhotoCursor, PhotoId, PhotoView, PresignedUpload, Principal, RecordedPhoto,
+    TenantId, WorkOrderId, WorkOrderReader, WorkOrderRepo, WorkOrderStatus, WorkOrderView,
 };
 
 /// Keys for either harness: the in-memory verifier issues, verifies and revokes them.
@@ -156,6 +158,17 @@ impl WorkOrderRepo for Toy {
                 Ok(attachment)
             }
         }
+    }
+
+    async fn decide_attach(&self, photo: &NewPhoto) -> Result<AttachDecision, Error> {
+        self.check()?;
+        let tables = self.tables.lock().unwrap();
+        let status = self.status(&tables, &photo.tenant, photo.work_order_id);
+        let recorded = self
+            .photos_of(&tables, &photo.tenant, photo.work_order_id)
+            .find(|p| p.object_key == photo.object_key)
+            .map(RecordedPhoto::from);
+        Ok(decide(photo, status, recorded.as_ref()))
     }
 
     async fn ping(&self) -> Result<(), Error> {
@@ -300,4 +313,34 @@ fn checking_closed_before_replay_fails_the_retry_rule() {
 fn reporting_a_down_store_as_internal_fails_the_availability_rule() {
     let bugs = Bugs { down_is_internal: true, ..Bugs::default() };
     assert!(caught(bugs, conformance::availability::an_unreachable_store_is_unavailable_not_internal));
+}
+
+/// The in-memory object store, with uploads through its own tickets.
+#[derive(Default)]
+struct InMemoryObjectStoreHarness(Arc<InMemoryObjectStore>);
+
+impl ObjectStoreHarness for InMemoryObjectStoreHarness {
+    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
+        block_on(future)
+    }
+    fn store(&self) -> Arc<dyn ObjectStore> {
+        self.0.clone()
+    }
+    fn upload(
+        &self,
+        ticket: &PresignedUpload,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(), String> {
+        self.0.upload(&ticket.url, headers, body).map_err(|e| e.to_string())
+    }
+    fn unreachable(&self) -> Arc<dyn ObjectStore> {
+        let down = InMemoryObjectStore::default();
+        down.set_unavailable(true);
+        Arc::new(down)
+    }
+}
+
+mod in_memory_object_store {
+    workorder_domain::object_store_conformance_tests!(super::InMemoryObjectStoreHarness::default());
 }

@@ -441,6 +441,10 @@ impl WorkOrderRepo for Broken {
         Err(Error::internal("SELECT secret FROM /var/lib/db: syntax error"))
     }
 
+    async fn decide_attach(&self, _: &NewPhoto) -> Result<workorder_domain::AttachDecision, Error> {
+        Err(Error::internal("SELECT secret FROM /var/lib/db: syntax error"))
+    }
+
     async fn ping(&self) -> Result<(), Error> {
         Ok(())
     }

@@ -18,6 +18,7 @@ mod attach;
 mod connection;
 mod database;
 mod database_url;
+mod decide_attach;
 mod error;
 mod failure;
 mod migrations;

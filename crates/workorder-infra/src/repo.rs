@@ -3,13 +3,14 @@
 use async_trait::async_trait;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use workorder_domain::{
-    Attachment, Error, NewPhoto, PhotoCursor, PhotoId, PhotoView, PoolProbe, TenantId, WorkOrderId,
-    WorkOrderReader, WorkOrderRepo, WorkOrderView,
+    AttachDecision, Attachment, Error, NewPhoto, PhotoCursor, PhotoId, PhotoView, PoolProbe, TenantId,
+    WorkOrderId, WorkOrderReader, WorkOrderRepo, WorkOrderView,
 };
 
 use crate::attach::attach_photo;
 use crate::connection::ping;
 use crate::database::Database;
+use crate::decide_attach::decide_attach;
 use crate::failure::to_domain;
 use crate::reads;
 use crate::rows::{PhotoRow, to_utc_timestamp};
@@ -36,6 +37,11 @@ impl DieselWorkOrderRepo {
 impl WorkOrderRepo for DieselWorkOrderRepo {
     async fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, Error> {
         self.db.run_write(move |conn| attach_photo(conn, &photo).map_err(to_domain)?).await
+    }
+
+    async fn decide_attach(&self, photo: &NewPhoto) -> Result<AttachDecision, Error> {
+        let photo = photo.clone();
+        self.db.run(move |conn| decide_attach(conn, &photo).map_err(to_domain)?).await
     }
 
     async fn ping(&self) -> Result<(), Error> {

@@ -64,6 +64,7 @@ impl Settings {
         let policy = AttachPolicy {
             cdn_hosts,
             max_clock_skew: time::Duration::seconds(i64::from(serve.clock_skew_secs)),
+            cdn_base: None,
         };
         let key_cache_ttl = KeyCacheTtl::new(Duration::from_secs(serve.key_cache_ttl_secs))?;
         let workers = if serve.workers == 0 {
