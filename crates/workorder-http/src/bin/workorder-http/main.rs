@@ -5,6 +5,7 @@
 
 mod api_key_commands;
 mod cli;
+mod object_storage_settings;
 mod server;
 mod settings;
 mod work_order_commands;
@@ -14,7 +15,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use workorder_domain::{ApiKeyAdminError, WorkOrderAdminError};
-use workorder_infra::{Database, InfraError, one_line};
+use workorder_infra::{Database, InfraError, ObjectStoreCheckError, one_line};
 
 use crate::cli::{Cli, Command};
 use crate::settings::Settings;
@@ -53,6 +54,9 @@ pub(crate) enum Failure {
     /// A command on work orders failed.
     #[error(transparent)]
     WorkOrder(#[from] WorkOrderAdminError),
+    /// The object store is unreachable or has no such bucket at start.
+    #[error(transparent)]
+    ObjectStore(#[from] ObjectStoreCheckError),
 }
 
 fn main() -> ExitCode {
@@ -72,13 +76,14 @@ fn main() -> ExitCode {
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let command = cli.command.unwrap_or(Command::Serve);
-    let settings = match Settings::from_cli(cli.database, cli.serve, matches!(command, Command::Serve)) {
-        Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
+    let settings =
+        match Settings::from_cli(cli.database, cli.serve, cli.storage, matches!(command, Command::Serve)) {
+            Ok(settings) => settings,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        };
     match run(command, settings, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

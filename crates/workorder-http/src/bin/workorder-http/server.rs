@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use actix_web::HttpServer;
 use tokio::signal::unix::{SignalKind, signal};
 use workorder_domain::{SystemClock, UlidPhotoIds};
-use workorder_http::{AppState, Ports, app};
+use workorder_http::{AppState, ObjectStorage, Ports, app};
 use workorder_infra::{Database, DieselApiKeyVerifier, DieselWorkOrderRepo};
 
 use crate::Failure;
@@ -23,6 +23,7 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
     let address = listener.local_addr().map_err(listen_error)?;
 
     let repo = Arc::new(DieselWorkOrderRepo::new(db.clone()));
+    let s3 = settings.object_storage.map(|s| (s.store, s.policy));
     let ports = Ports {
         repo: repo.clone(),
         reader: repo,
@@ -30,10 +31,15 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
         clock: Arc::new(SystemClock),
         photo_ids: Arc::new(UlidPhotoIds),
         pool: Some(Arc::new(db.clone())),
+        object_storage: s3.clone().map(|(store, policy)| ObjectStorage { store: Arc::new(store), policy }),
     };
     let state = AppState::new(ports, settings.policy, settings.auth_failure_limit);
     let (backend, workers) = (db.backend(), settings.workers);
     actix_web::rt::System::new().block_on(async move {
+        // An unreachable endpoint or a missing bucket stops the start, as a database does.
+        if let Some((store, _)) = &s3 {
+            store.check().await?;
+        }
         let server = HttpServer::new(move || app(state.clone()))
             .workers(workers)
             .client_request_timeout(Duration::from_secs(5))

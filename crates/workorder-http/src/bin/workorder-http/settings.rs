@@ -9,6 +9,7 @@ use workorder_http::AuthFailureLimit;
 use workorder_infra::{DatabaseConfig, DatabaseUrl, InvalidDatabaseUrl, KeyCacheTtl, KeyCacheTtlTooLong};
 
 use crate::cli::{DatabaseArgs, ServeArgs};
+use crate::object_storage_settings::{ObjectStorageSettings, StorageArgs, StorageSettingsError};
 
 /// Everything the commands need, checked.
 pub(crate) struct Settings {
@@ -18,6 +19,7 @@ pub(crate) struct Settings {
     pub(crate) key_cache_ttl: KeyCacheTtl,
     pub(crate) auth_failure_limit: AuthFailureLimit,
     pub(crate) workers: usize,
+    pub(crate) object_storage: Option<ObjectStorageSettings>,
 }
 
 /// A setting that breaks its rule; the process exits 2 with this one line.
@@ -35,6 +37,9 @@ pub(crate) enum SettingsError {
     /// `WORKORDER_KEY_CACHE_TTL_SECS` breaks the revocation promise.
     #[error("WORKORDER_KEY_CACHE_TTL_SECS: {0}")]
     KeyCacheTtl(#[from] KeyCacheTtlTooLong),
+    /// An object-storage setting breaks its rule.
+    #[error(transparent)]
+    Storage(#[from] StorageSettingsError),
 }
 
 impl Settings {
@@ -42,6 +47,7 @@ impl Settings {
     pub(crate) fn from_cli(
         database: DatabaseArgs,
         serve: ServeArgs,
+        storage: StorageArgs,
         serving: bool,
     ) -> Result<Self, SettingsError> {
         if serving {
@@ -64,7 +70,7 @@ impl Settings {
         let policy = AttachPolicy {
             cdn_hosts,
             max_clock_skew: time::Duration::seconds(i64::from(serve.clock_skew_secs)),
-            cdn_base: None,
+            cdn_base: storage.cdn_base()?,
         };
         let key_cache_ttl = KeyCacheTtl::new(Duration::from_secs(serve.key_cache_ttl_secs))?;
         let workers = if serve.workers == 0 {
@@ -74,6 +80,15 @@ impl Settings {
         };
         let auth_failure_limit =
             AuthFailureLimit { failures: serve.auth_failures_per_minute, window: Duration::from_secs(60) };
-        Ok(Self { database, bind: serve.bind, policy, key_cache_ttl, auth_failure_limit, workers })
+        let object_storage = storage.object_storage()?;
+        Ok(Self {
+            database,
+            bind: serve.bind,
+            policy,
+            key_cache_ttl,
+            auth_failure_limit,
+            workers,
+            object_storage,
+        })
     }
 }
