@@ -344,3 +344,96 @@ impl ObjectStoreHarness for InMemoryObjectStoreHarness {
 mod in_memory_object_store {
     workorder_domain::object_store_conformance_tests!(super::InMemoryObjectStoreHarness::default());
 }
+
+/// Bugs an object store adapter really has, each switched on alone.
+#[derive(Debug, Clone, Copy, Default)]
+struct StoreBugs {
+    missing_is_an_error: bool,
+    all_the_bytes: bool,
+    content_type_unsigned: bool,
+}
+
+/// The in-memory store behind an adapter with `bugs`.
+struct BrokenStore {
+    inner: Arc<InMemoryObjectStore>,
+    bugs: StoreBugs,
+}
+
+#[async_trait]
+impl ObjectStore for BrokenStore {
+    async fn describe(
+        &self,
+        key: &workorder_domain::ObjectKey,
+        first_bytes: usize,
+    ) -> Result<Option<workorder_domain::StoredObject>, Error> {
+        let asked = if self.bugs.all_the_bytes { usize::MAX } else { first_bytes };
+        match self.inner.describe(key, asked).await? {
+            None if self.bugs.missing_is_an_error => Err(Error::internal("HTTP 404")),
+            other => Ok(other),
+        }
+    }
+
+    async fn presign_upload(
+        &self,
+        upload: &workorder_domain::UploadRequest,
+    ) -> Result<PresignedUpload, Error> {
+        let mut ticket = self.inner.presign_upload(upload).await?;
+        if self.bugs.content_type_unsigned {
+            ticket.headers.retain(|(name, _)| name != "Content-Type");
+        }
+        Ok(ticket)
+    }
+}
+
+struct BrokenStoreHarness(InMemoryObjectStoreHarness, StoreBugs);
+
+impl ObjectStoreHarness for BrokenStoreHarness {
+    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
+        block_on(future)
+    }
+    fn store(&self) -> Arc<dyn ObjectStore> {
+        Arc::new(BrokenStore { inner: (self.0).0.clone(), bugs: self.1 })
+    }
+    fn upload(
+        &self,
+        ticket: &PresignedUpload,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(), String> {
+        self.0.upload(ticket, headers, body)
+    }
+    fn unreachable(&self) -> Arc<dyn ObjectStore> {
+        self.0.unreachable()
+    }
+}
+
+fn store_caught(bugs: StoreBugs, rule: fn(&BrokenStoreHarness)) -> bool {
+    let harness = BrokenStoreHarness(InMemoryObjectStoreHarness::default(), bugs);
+    std::panic::catch_unwind(AssertUnwindSafe(|| rule(&harness))).is_err()
+}
+
+#[test]
+fn an_object_store_that_reports_a_missing_object_as_an_error_fails_its_rule() {
+    let bugs = StoreBugs { missing_is_an_error: true, ..StoreBugs::default() };
+    assert!(store_caught(bugs, conformance::object_store::a_missing_object_is_described_as_none));
+}
+
+#[test]
+fn an_object_store_that_returns_more_bytes_than_asked_fails_its_rule() {
+    let bugs = StoreBugs { all_the_bytes: true, ..StoreBugs::default() };
+    assert!(store_caught(bugs, conformance::object_store::first_bytes_are_at_most_those_asked));
+}
+
+#[test]
+fn an_object_store_that_does_not_sign_the_content_type_fails_its_rule() {
+    let bugs = StoreBugs { content_type_unsigned: true, ..StoreBugs::default() };
+    assert!(store_caught(
+        bugs,
+        conformance::object_store::a_ticket_lists_its_signed_headers_and_expires_after_its_lifetime
+    ));
+    // And the rules pass on the same adapter without bugs.
+    assert!(!store_caught(
+        StoreBugs::default(),
+        conformance::object_store::a_missing_object_is_described_as_none
+    ));
+}

@@ -219,3 +219,26 @@ async fn the_metrics_count_verifications_by_outcome_and_time_the_store() {
         assert!(text.contains(line), "{line} missing from:\n{text}");
     }
 }
+
+#[actix_web::test]
+async fn with_a_cdn_base_a_photos_url_must_be_the_base_then_its_percent_encoded_key() {
+    let policy = workorder_domain::AttachPolicy {
+        cdn_base: Some(workorder_domain::CdnBaseUrl::parse("https://cdn.example.com/photos/").unwrap()),
+        ..workorder_domain::AttachPolicy::default()
+    };
+    let repo = Arc::new(workorder_domain::in_memory::InMemoryWorkOrderRepo::default());
+    let w = support::world_with(repo.clone(), repo, policy);
+    let body = |url: &str| json!({"minioObjectKey": "acme/wo 1/é.jpg", "cdnUrl": url, "takenAt": "2026-04-15T12:00:00Z"});
+    let request = |url: &str| {
+        TestRequest::post()
+            .uri(&format!("/v1/work-orders/{WO}/photos"))
+            .insert_header(("X-API-Key", KEY))
+            .insert_header(("Content-Type", "application/json"))
+            .set_json(body(url))
+    };
+    let a = call(&w, request("https://cdn.example.com/photos/acme/wo%201/%C3%A9.jpg")).await;
+    assert_eq!(a.status.as_u16(), 201, "{}", a.body);
+    let a = call(&w, request("https://cdn.example.com/photos/acme/wo%201/%c3%a9.jpg")).await;
+    a.assert_error(400, "INVALID_BODY", Some(("workorder", "photos")));
+    assert_eq!(a.detail_fields(), ["cdnUrl"]);
+}

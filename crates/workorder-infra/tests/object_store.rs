@@ -161,3 +161,27 @@ fn a_store_that_accepts_but_never_answers_is_unavailable_within_the_timeout() {
     let answer = h.block_on(store.check());
     assert!(matches!(answer, Err(ObjectStoreCheckError::Unreachable { .. })), "{answer:?}");
 }
+
+#[test]
+fn upload_urls_name_the_public_endpoint_and_the_service_keeps_its_own() {
+    let Some(h) = S3Harness::new() else { return };
+    let mut config = h.server.config(TIMEOUT);
+    let port = config.endpoint.port().unwrap();
+    // The same server under another name, as apps would reach it through a public address.
+    config.public_endpoint = url::Url::parse(&format!("http://localhost:{port}/")).unwrap();
+    let store = S3ObjectStore::new(&config).unwrap();
+    let request = UploadRequest {
+        key: ObjectKey::parse("acme/wo/public.jpg").unwrap(),
+        content_type: PhotoContentType::Jpeg,
+        content_length: Some(3),
+        sha256: None,
+        signed_at: workorder_domain::truncate_to_micros(time::OffsetDateTime::now_utc()),
+        lifetime: Duration::from_secs(900),
+    };
+    let t = h.block_on(store.presign_upload(&request)).unwrap();
+    assert!(t.url.starts_with(&format!("http://localhost:{port}/photos/acme/wo/public.jpg?")), "{}", t.url);
+    put(&t.url, &t.headers, b"\xFF\xD8\xFF").unwrap();
+    // The service reads it back at its own endpoint.
+    let stored = h.block_on(store.describe(&request.key, 8)).unwrap().unwrap();
+    assert_eq!((stored.size_bytes, stored.content_type.as_deref()), (3, Some("image/jpeg")));
+}
