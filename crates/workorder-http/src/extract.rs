@@ -10,10 +10,12 @@ use actix_web::{FromRequest, HttpRequest, web};
 use workorder_domain::{ApiKeySecret, Error, IssueUploadTicket, Principal, WorkOrderId};
 
 use crate::AppState;
+use crate::auth_limit::FailureVerdict;
 use crate::error::ApiError;
 
-/// The caller, authenticated by exactly one non-empty `X-API-Key`. An address with too many
-/// recent failures is refused before its key is even looked at.
+/// The caller, authenticated by exactly one non-empty `X-API-Key`. A key that verifies is
+/// always accepted; a failing one counts against its client address, which is refused (429)
+/// past the limit.
 #[derive(Debug, Clone)]
 pub(crate) struct Authenticated(pub(crate) Principal);
 
@@ -29,11 +31,6 @@ impl FromRequest for Authenticated {
 
 async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     let state = app_state(req)?;
-    let client = req.peer_addr().map(|a| a.ip());
-    if let Some(wait) = client.and_then(|ip| state.auth_limiter.refused(ip)) {
-        state.metrics.observe_auth_failure();
-        return Err(ApiError::TooManyRequests { retry_after: wait });
-    }
     let mut values = req.headers().get_all("x-api-key");
     let presented = match (values.next(), values.next()) {
         (Some(value), None) => value.to_str().ok().and_then(|v| ApiKeySecret::new(v).ok()),
@@ -45,8 +42,12 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     };
     if matches!(verified, Err(Error::Unauthenticated)) {
         state.metrics.observe_auth_failure();
-        if let Some(ip) = client {
-            state.auth_limiter.failed(ip);
+        let client = req.peer_addr().map(|peer| {
+            let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
+            state.trusted_proxies.client(peer.ip(), forwarded)
+        });
+        if let Some(FailureVerdict::Refused(wait)) = client.map(|ip| state.auth_limiter.failed(ip)) {
+            return Err(ApiError::TooManyRequests { retry_after: wait });
         }
     }
     Ok(verified?)

@@ -25,7 +25,7 @@ mod object_store_metrics;
 mod openapi;
 mod routes;
 
-pub use auth_limit::{AuthFailureLimit, AuthLimiter};
+pub use auth_limit::{AuthFailureLimit, AuthLimiter, InvalidTrustedProxy, TrustedProxies};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use middleware::{TRACE_ID_HEADER, TraceId};
@@ -53,6 +53,8 @@ pub struct AppState {
     pub pool: Option<Arc<dyn PoolProbe>>,
     /// Failed authentications per client address.
     pub auth_limiter: Arc<AuthLimiter>,
+    /// The proxies whose `X-Forwarded-For` names the client; none unless configured.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The ports the application runs on: the binary gives the diesel adapters, tests the
@@ -114,6 +116,7 @@ impl AppState {
             metrics,
             pool: ports.pool,
             auth_limiter: Arc::new(AuthLimiter::new(auth_failure_limit)),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }

@@ -50,12 +50,12 @@ pub(crate) async fn edge(
     let started = Instant::now();
     let trace_id = TraceId::for_request(&req);
     req.extensions_mut().insert(trace_id.clone());
-    let method = req.method().clone();
-    let path = req.path().to_owned();
+    let method = crate::metrics::method_label(req.method());
+    let path = LoggedPath::of(req.path());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let record = |route: &str, status: u16| {
         if let Some(state) = &state {
-            state.metrics.observe_request(method.as_str(), route, status, started.elapsed().as_secs_f64());
+            state.metrics.observe_request(method, route, status, started.elapsed().as_secs_f64());
         }
         // Never the query string, never a header: a key must not reach the log.
         log::info!(
@@ -105,6 +105,32 @@ pub(crate) async fn edge(
     Ok(response)
 }
 
+/// A request's path as the access log writes it: at most [`LoggedPath::MAX`] bytes, so a
+/// client cannot make one log line as long as its request (a 120 KB path wrote a 120 KB
+/// line); a longer path is cut on a character boundary and marked with `…`.
+struct LoggedPath(String);
+
+impl LoggedPath {
+    const MAX: usize = 256;
+
+    fn of(path: &str) -> Self {
+        if path.len() <= Self::MAX {
+            return Self(path.to_owned());
+        }
+        let mut end = Self::MAX;
+        while !path.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self(format!("{}…", &path[..end]))
+    }
+}
+
+impl std::fmt::Display for LoggedPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A server fault's cause chain, for the log only.
 fn log_fault(trace_id: &TraceId, payload: &ErrorPayload) {
     if let Some(detail) = &payload.log_detail {
@@ -152,5 +178,21 @@ impl ResponseError for PanicAnswer {
         error_headers(response.headers_mut(), &self.payload);
         edge_headers(response.headers_mut(), &self.trace_id);
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LoggedPath;
+
+    #[test]
+    fn a_long_path_is_logged_cut_on_a_character_boundary() {
+        let short = "/v1/work-orders/x/photos";
+        assert_eq!(LoggedPath::of(short).to_string(), short);
+        let long = format!("/{}", "é".repeat(1000));
+        let logged = LoggedPath::of(&long).to_string();
+        assert!(logged.len() <= LoggedPath::MAX + '…'.len_utf8(), "{}", logged.len());
+        assert!(logged.ends_with('…'));
+        assert!(long.starts_with(logged.trim_end_matches('…')));
     }
 }

@@ -6,10 +6,10 @@ mod support;
 use std::sync::Arc;
 
 use support::http::call;
-use support::{GLOBEX_KEY, KEY, WO, world, world_with};
+use support::{GLOBEX_KEY, KEY, WO, World, world, world_with};
 
 use actix_web::http::StatusCode;
-use actix_web::test::TestRequest;
+use actix_web::test::{self, TestRequest};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use workorder_domain::in_memory::InMemoryWorkOrderRepo;
@@ -99,7 +99,7 @@ async fn closed_and_cancelled_work_orders_answer_409_work_order_closed() {
 #[actix_web::test]
 async fn bad_bodies_answer_400_invalid_body() {
     let w = world();
-    let raw_cases: [(&str, &[u8]); 8] = [
+    let raw_cases: [(&str, &[u8]); 10] = [
         ("malformed", b"{\"minioObjectKey\": "),
         ("empty", b""),
         ("not an object", b"[1,2,3]"),
@@ -107,6 +107,8 @@ async fn bad_bodies_answer_400_invalid_body() {
         ("a string", b"\"hello\""),
         ("invalid utf-8", b"{\"minioObjectKey\": \"\xff\xfe\"}"),
         ("duplicate keys", br#"{"minioObjectKey":"a","minioObjectKey":"b","cdnUrl":"https://c.example/a","takenAt":"2026-04-15T12:00:00Z"}"#),
+        ("invalid utf-8 in an unknown field", b"{\"minioObjectKey\":\"acme/wo/a.jpg\",\"cdnUrl\":\"https://cdn.example.com/a\",\"takenAt\":\"2026-04-15T12:00:00Z\",\"note\":\"\xff\"}"),
+        ("a truncated utf-8 sequence outside any string", b"{\"minioObjectKey\":\"acme/wo/a.jpg\",\"cdnUrl\":\"https://cdn.example.com/a\",\"takenAt\":\"2026-04-15T12:00:00Z\"} \xe2\x82"),
         ("lone surrogate", br#"{"minioObjectKey":"\ud800","cdnUrl":"https://c.example/a","takenAt":"2026-04-15T12:00:00Z"}"#),
     ];
     for (name, body) in raw_cases {
@@ -503,4 +505,90 @@ async fn too_many_failed_authentications_from_one_address_answer_429_with_retry_
     // Another address is not slowed, and valid requests never counted.
     let ok = call(&w, post(WO).peer_addr(honest).set_json(photo())).await;
     assert_eq!(ok.status, StatusCode::CREATED);
+}
+
+#[actix_web::test]
+async fn requests_with_made_up_methods_add_no_metric_series() {
+    let w = world();
+    let service = test::init_service(app(w.state.clone())).await;
+    for i in 0..300 {
+        let method =
+            actix_web::http::Method::from_bytes(format!("M{i}{}", "X".repeat(2000)).as_bytes()).unwrap();
+        let req = TestRequest::default().method(method).uri(&format!("/v1/work-orders/{WO}/photos"));
+        let response = test::call_service(&service, req.to_request()).await;
+        assert!(response.status().is_client_error());
+    }
+    let scrape = test::call_service(&service, TestRequest::get().uri("/metrics").to_request()).await;
+    let text = String::from_utf8(test::read_body(scrape).await.to_vec()).unwrap();
+    let series: Vec<&str> =
+        text.lines().filter(|l| l.starts_with("workorder_http_requests_total{")).collect();
+    assert!(series.len() <= 3, "{series:#?}");
+    assert!(series.iter().all(|l| l.contains("method=\"other\"")), "{series:#?}");
+    assert!(text.len() < 16 * 1024, "the scrape stays small: {} bytes", text.len());
+}
+
+fn limited_world(failures: u32) -> World {
+    let mut w = world();
+    w.state.auth_limiter = Arc::new(workorder_http::AuthLimiter::new(workorder_http::AuthFailureLimit {
+        failures,
+        window: std::time::Duration::from_secs(60),
+    }));
+    w
+}
+
+#[actix_web::test]
+async fn a_key_that_verifies_is_never_refused_by_the_failure_limit() {
+    let w = limited_world(3);
+    let office: std::net::SocketAddr = "192.0.2.50:40000".parse().unwrap();
+    for i in 0..10 {
+        let req = post(WO).insert_header(("X-API-Key", format!("revoked-{i}"))).peer_addr(office);
+        let a = call(&w, req.set_json(photo())).await;
+        assert!([401, 429].contains(&a.status.as_u16()));
+    }
+    let locked =
+        call(&w, post(WO).insert_header(("X-API-Key", "revoked-x")).peer_addr(office).set_json(photo()))
+            .await;
+    locked.assert_error(429, "TOO_MANY_REQUESTS", None);
+    // A technician behind the same address, with a valid key.
+    let ok = call(&w, post(WO).peer_addr(office).set_json(photo())).await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    // Keyless requests count too, and are refused like bad keys.
+    let keyless = TestRequest::get().uri(&format!("/v1/work-orders/{WO}")).peer_addr(office);
+    call(&w, keyless).await.assert_error(429, "TOO_MANY_REQUESTS", None);
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_failures_count_against_the_forwarded_client() {
+    let mut w = limited_world(2);
+    w.state.trusted_proxies = workorder_http::TrustedProxies::parse(&["10.0.0.0/8"]).unwrap();
+    let lb: std::net::SocketAddr = "10.0.0.2:40000".parse().unwrap();
+    let bad = |client: &str| {
+        post(WO)
+            .insert_header(("X-API-Key", "nope"))
+            .insert_header(("X-Forwarded-For", format!("6.6.6.6, {client}")))
+            .peer_addr(lb)
+            .set_json(photo())
+    };
+    for _ in 0..2 {
+        call(&w, bad("198.51.100.1")).await.assert_error(
+            401,
+            "UNAUTHENTICATED",
+            Some(("identity", "api-keys")),
+        );
+    }
+    call(&w, bad("198.51.100.1")).await.assert_error(429, "TOO_MANY_REQUESTS", None);
+    // Another client behind the same balancer is not locked out: the balancer is not the client.
+    call(&w, bad("198.51.100.2")).await.assert_error(401, "UNAUTHENTICATED", Some(("identity", "api-keys")));
+
+    // From an untrusted peer, X-Forwarded-For is ignored: the peer itself is counted.
+    let direct: std::net::SocketAddr = "203.0.113.9:40000".parse().unwrap();
+    for i in 0..3 {
+        let req = post(WO)
+            .insert_header(("X-API-Key", "nope"))
+            .insert_header(("X-Forwarded-For", format!("192.0.2.{i}")))
+            .peer_addr(direct)
+            .set_json(photo());
+        let a = call(&w, req).await;
+        assert_eq!(a.status.as_u16(), if i < 2 { 401 } else { 429 });
+    }
 }

@@ -42,6 +42,7 @@ pub(crate) fn attach_photo(
         };
         let inserted = insert_photo(conn, photo)?;
         if inserted == 1 {
+            count_photo(conn, tenant, work_order_id)?;
             return Ok(Ok(attachment));
         }
         // A racing transaction recorded the same key after our look-up and has committed (the
@@ -58,8 +59,9 @@ pub(crate) fn attach_photo(
 }
 
 /// The work order's status, read under a lock that keeps a concurrent status change out
-/// until the transaction ends: `FOR SHARE` on PostgreSQL; on SQLite the immediate
-/// transaction already excludes other writers.
+/// until the transaction ends: `FOR NO KEY UPDATE` on PostgreSQL (the photo count is raised
+/// later in the transaction; sharers that both upgrade would deadlock); on SQLite the
+/// immediate transaction already excludes other writers.
 fn lock_work_order(
     conn: &mut AnyConnection,
     tenant: &str,
@@ -67,9 +69,17 @@ fn lock_work_order(
 ) -> QueryResult<Option<String>> {
     let query = work_orders::table.find((tenant, work_order_id)).select(work_orders::status);
     match conn {
-        AnyConnection::Pg(pg) => query.for_share().first(pg).optional(),
+        AnyConnection::Pg(pg) => query.for_no_key_update().first(pg).optional(),
         AnyConnection::Sqlite(sqlite) => query.first(sqlite).optional(),
     }
+}
+
+/// Raises the work order's photo count by the photo just inserted.
+fn count_photo(conn: &mut AnyConnection, tenant: &str, work_order_id: &str) -> QueryResult<()> {
+    diesel::update(work_orders::table.find((tenant, work_order_id)))
+        .set(work_orders::photo_count.eq(work_orders::photo_count + 1))
+        .execute(conn)
+        .map(drop)
 }
 
 /// The photo recorded under `photo`'s key on its work order, if any.

@@ -1,7 +1,7 @@
 //! A connection to either backend, how the pool opens one, and the transaction that writes.
 //!
 //! [`AnyConnection`] is diesel's multi-backend connection: a statement both backends share is
-//! written once against it. Where the SQL really differs (`ON CONFLICT`, `FOR SHARE`, SQLite's
+//! written once against it. Where the SQL really differs (`ON CONFLICT`, `FOR NO KEY UPDATE`, SQLite's
 //! `BEGIN IMMEDIATE`, migrations), the code matches on the variant, and the arms hold only
 //! the difference.
 
@@ -90,7 +90,11 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<AnyConnection, ConnectError> {
         match self.url.backend() {
             Backend::Postgres => {
-                let url = with_connect_timeout(self.url.driver_target(), self.connect_timeout);
+                let url = with_client_bounds(
+                    self.url.driver_target(),
+                    self.connect_timeout,
+                    self.statement_timeout,
+                );
                 let mut conn = PgConnection::establish(&url)?;
                 bound_waits(&mut conn, Some(self.statement_timeout))?;
                 Ok(AnyConnection::Pg(conn))
@@ -138,14 +142,30 @@ pub fn one_line(text: &str) -> String {
 }
 
 /// libpq waits for an unreachable host as long as the OS does; bound it by our timeout.
-fn with_connect_timeout(url: &str, timeout: Duration) -> String {
-    if url.contains("connect_timeout=") {
-        return url.to_owned();
+/// The URL with the client-side bounds libpq knows, each unless the URL sets it: a connect
+/// timeout, TCP keepalives, and `tcp_user_timeout`, so that a connection whose peer went
+/// silent (a relay or a network that drops everything) fails after the statement timeout
+/// plus a margin instead of after the kernel's two hours.
+fn with_client_bounds(url: &str, connect_timeout: Duration, statement_timeout: Duration) -> String {
+    // libpq's smallest effective connect timeout is 2 s.
+    let connect_secs = connect_timeout.as_secs().max(2).to_string();
+    let unacknowledged_ms = (statement_timeout + Duration::from_secs(2)).as_millis().to_string();
+    let bounds = [
+        ("connect_timeout", connect_secs.as_str()),
+        ("keepalives", "1"),
+        ("keepalives_idle", "5"),
+        ("keepalives_interval", "2"),
+        ("keepalives_count", "3"),
+        ("tcp_user_timeout", unacknowledged_ms.as_str()),
+    ];
+    let mut url = url.to_owned();
+    for (name, value) in bounds {
+        if !url.contains(&format!("{name}=")) {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{name}={value}"));
+        }
     }
-    // libpq's smallest effective value is 2 s.
-    let secs = timeout.as_secs().max(2);
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}connect_timeout={secs}")
+    url
 }
 
 #[cfg(test)]
@@ -153,18 +173,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_connect_timeout_is_added_unless_given() {
+    fn client_bounds_are_added_unless_given() {
+        let url = with_client_bounds("postgres://db/wo", Duration::from_secs(3), Duration::from_secs(5));
         assert_eq!(
-            with_connect_timeout("postgres://db/wo", Duration::from_secs(3)),
-            "postgres://db/wo?connect_timeout=3"
+            url,
+            "postgres://db/wo?connect_timeout=3&keepalives=1&keepalives_idle=5&keepalives_interval=2\
+             &keepalives_count=3&tcp_user_timeout=7000"
         );
-        assert_eq!(
-            with_connect_timeout("postgres://db/wo?sslmode=require", Duration::from_millis(500)),
-            "postgres://db/wo?sslmode=require&connect_timeout=2"
+        let given = with_client_bounds(
+            "postgres://db/wo?sslmode=require&connect_timeout=9&tcp_user_timeout=100",
+            Duration::from_millis(500),
+            Duration::from_secs(5),
         );
-        assert_eq!(
-            with_connect_timeout("postgres://db/wo?connect_timeout=9", Duration::from_secs(1)),
-            "postgres://db/wo?connect_timeout=9"
+        assert!(
+            given.starts_with("postgres://db/wo?sslmode=require&connect_timeout=9&tcp_user_timeout=100&")
         );
+        assert_eq!(given.matches("connect_timeout=").count(), 1);
+        assert_eq!(given.matches("tcp_user_timeout=").count(), 1);
     }
 }

@@ -4,14 +4,16 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::r2d2;
 use workorder_domain::{Error, PoolProbe, PoolSample};
 
+use crate::admission::{Access, Admission, deadline_or};
 use crate::connection::{AnyConnection, Manager, OneLineErrorHandler};
 use crate::database_url::{Backend, DatabaseUrl};
 use crate::error::InfraError;
+use crate::failure::is_cannot_write;
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -25,6 +27,10 @@ pub struct DatabaseConfig {
     /// On PostgreSQL, how long a statement may run or wait for a lock before it is cancelled
     /// (and the request answered 503).
     pub statement_timeout: Duration,
+    /// After a write failed for want of storage, how long readiness says "not ready" before
+    /// it tries a write of its own: a one-row check can fit where a photo did not (a full
+    /// disk still takes a write into space a failed one left).
+    pub write_failure_hold: Duration,
 }
 
 impl DatabaseConfig {
@@ -36,6 +42,7 @@ impl DatabaseConfig {
             pool_size: 8,
             connect_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(5),
+            write_failure_hold: Duration::from_secs(5),
         }
     }
 }
@@ -48,8 +55,14 @@ pub struct Database {
     counters: Arc<PoolCounters>,
     /// SQLite's writers take turns here; `None` on PostgreSQL.
     writer: Option<Arc<parking_lot::Mutex<()>>>,
+    /// The queue in front of the pool.
+    admission: Arc<Admission>,
     connect_timeout: Duration,
     pub(crate) statement_timeout: Duration,
+    /// When a write last failed because the storage cannot write; cleared by the next write
+    /// that commits. Readiness says "not ready" meanwhile.
+    write_failure: Arc<parking_lot::Mutex<Option<Instant>>>,
+    write_failure_hold: Duration,
 }
 
 impl fmt::Debug for Database {
@@ -95,14 +108,34 @@ impl Database {
             .build(manager)
             .map_err(|source| InfraError::Connect { url: config.url.to_string(), source })?;
         let writer = (config.url.backend() == Backend::Sqlite).then(Arc::default);
+        let pool_size = config.pool_size.max(1);
+        // A quarter of the connections (one at least) stays for readers; SQLite writes one
+        // at a time whatever the pool, so its writers wait for their turn in the queue.
+        let writers = match config.url.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => pool_size - (pool_size / 4).max(1).min(pool_size - 1),
+        };
         Ok(Self {
             pool,
             url: config.url.clone(),
             counters: Arc::default(),
             writer,
+            admission: Arc::new(Admission::new(pool_size, writers)),
             connect_timeout: config.connect_timeout,
             statement_timeout: config.statement_timeout,
+            write_failure: Arc::default(),
+            write_failure_hold: config.write_failure_hold,
         })
+    }
+
+    /// What readiness should do about writes: the last write failed because the storage
+    /// cannot write (disk full, read-only, I/O error, a standby) and none has committed since.
+    pub(crate) fn write_state(&self) -> WriteState {
+        match *self.write_failure.lock() {
+            None => WriteState::Working,
+            Some(at) if at.elapsed() < self.write_failure_hold => WriteState::Failing,
+            Some(_) => WriteState::Recheck,
+        }
     }
 
     /// The backend in use.
@@ -128,34 +161,50 @@ impl Database {
         F: FnOnce(&mut AnyConnection) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        self.run_on_pool(None, work).await
+        self.run_on_pool(Access::Read, work).await
     }
 
     /// Like [`Database::run`], for work that writes. On SQLite, which has one writer at a
     /// time, writers queue on a lock in the process instead of on SQLite's busy handler,
     /// which sleeps and retries: measured, 16 writers through the busy handler had a p99 of
     /// 0.9 s and 64 saw errors. The wait is bounded by the same timeout as the pool's.
+    /// Whether the storage took the write is remembered for readiness.
     pub(crate) async fn run_write<R, F>(&self, work: F) -> Result<R, Error>
     where
         F: FnOnce(&mut AnyConnection) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        self.run_on_pool(self.writer.clone(), work).await
+        let result = self.run_on_pool(Access::Write, work).await;
+        match &result {
+            Ok(_) => *self.write_failure.lock() = None,
+            Err(error) if is_cannot_write(error) => *self.write_failure.lock() = Some(Instant::now()),
+            Err(_) => {}
+        }
+        result
     }
 
-    async fn run_on_pool<R, F>(
-        &self,
-        writer: Option<Arc<parking_lot::Mutex<()>>>,
-        work: F,
-    ) -> Result<R, Error>
+    /// Waits for a permit until the deadline (the request's, or the timeout from now), then
+    /// runs `work` on a blocking thread with what is left of it for a connection.
+    async fn run_on_pool<R, F>(&self, access: Access, work: F) -> Result<R, Error>
     where
         F: FnOnce(&mut AnyConnection) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        let (pool, counters, timeout) = (self.pool.clone(), self.counters.clone(), self.connect_timeout);
-        tokio::task::spawn_blocking(move || {
+        let deadline = deadline_or(self.connect_timeout);
+        let Some(admitted) = self.admission.admit(access, deadline).await else {
+            self.counters.timeouts.fetch_add(1, Ordering::Relaxed);
+            return Err(Error::unavailable(Overloaded));
+        };
+        let writer = match access {
+            Access::Write => self.writer.clone(),
+            Access::Read => None,
+        };
+        let (pool, counters) = (self.pool.clone(), self.counters.clone());
+        let work = tokio::task::spawn_blocking(move || {
+            let _admitted = admitted;
+            let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
             let _writing = match &writer {
-                Some(lock) => Some(lock.try_lock_for(timeout).ok_or_else(|| {
+                Some(lock) => Some(lock.try_lock_for(left).ok_or_else(|| {
                     counters.timeouts.fetch_add(1, Ordering::Relaxed);
                     Error::unavailable(WriterBusy)
                 })?),
@@ -164,15 +213,50 @@ impl Database {
             if pool.state().idle_connections == 0 {
                 counters.waits.fetch_add(1, Ordering::Relaxed);
             }
-            let mut conn = pool.get().map_err(|e| {
+            let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+            let mut conn = pool.get_timeout(left).map_err(|e| {
                 counters.timeouts.fetch_add(1, Ordering::Relaxed);
                 Error::unavailable(e)
             })?;
             work(&mut conn)
-        })
-        .await
-        .map_err(Error::internal)?
+        });
+        // The server bounds a statement; this bounds the wait for its answer on our side, for
+        // a server or relay gone silent. The thread keeps the connection (and its permit)
+        // until the driver gives up (tcp_user_timeout), and the connection then leaves the
+        // pool as broken; the request is answered now.
+        let answer_by = deadline + self.statement_timeout + ANSWER_MARGIN;
+        match tokio::time::timeout_at(answer_by.into(), work).await {
+            Ok(joined) => joined.map_err(Error::internal)?,
+            Err(_) => {
+                self.counters.timeouts.fetch_add(1, Ordering::Relaxed);
+                Err(Error::unavailable(NoAnswer))
+            }
+        }
     }
+}
+
+/// How long past the statement timeout a call waits for the database's answer.
+const ANSWER_MARGIN: Duration = Duration::from_secs(1);
+
+/// The database did not answer within the statement timeout and the margin.
+#[derive(Debug, thiserror::Error)]
+#[error("the database did not answer within the statement timeout")]
+struct NoAnswer;
+
+/// The request's deadline passed while it queued for the database.
+#[derive(Debug, thiserror::Error)]
+#[error("no turn at the database before the request's deadline")]
+struct Overloaded;
+
+/// Whether writes work, for readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteState {
+    /// No write has failed for want of storage since the last one that committed.
+    Working,
+    /// One just did: not ready.
+    Failing,
+    /// One did a while ago: a write of readiness's own decides.
+    Recheck,
 }
 
 /// No turn to write came within the timeout.

@@ -6,13 +6,14 @@
 //! - [`Database`]: the pool and migrations.
 //! - [`DieselWorkOrderRepo`]: the domain's `WorkOrderRepo`, `WorkOrderReader` and
 //!   `WorkOrderRegistry`; the attach is atomic.
-//! - [`DieselApiKeyVerifier`]: the domain's `ApiKeyVerifier`, with a cache of at most 30 s.
+//! - [`DieselApiKeyVerifier`]: the domain's `ApiKeyVerifier`, with a bounded cache of at most 25 s.
 //! - [`DieselApiKeyRegistry`]: the domain's `ApiKeyRegistry`.
 //! - [`S3ObjectStore`]: the domain's `ObjectStore` on an S3-compatible server.
 //!
 //! Database work runs on tokio's blocking threads (`spawn_blocking`), never on the caller's
 //! async workers, so the adapters need a tokio runtime but not actix.
 
+mod admission;
 mod api_key_registry;
 mod api_keys;
 mod attach;
@@ -34,6 +35,7 @@ mod work_order_registry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use admission::with_deadline;
 pub use api_key_registry::DieselApiKeyRegistry;
 pub use api_keys::{DieselApiKeyVerifier, KeyCacheTtl, KeyCacheTtlTooLong, RandomSourceFailed, generate_key};
 pub use connection::{ConnectError, one_line};

@@ -1,10 +1,11 @@
 //! PostgreSQL's attach of a new photo in one round trip, for the common case.
 //!
-//! The transaction of `attach.rs` costs five round trips (begin, lock and read the work order,
-//! look for the key, insert, commit). This single statement does the same for a new photo: it
-//! locks the work order's row in the tenant (`FOR SHARE`), inserts unless the status refuses
-//! photos or the key exists (`ON CONFLICT DO NOTHING`), and answers the status with the
-//! inserted id. One statement is one transaction, so it is as atomic as the other path. When it
+//! The transaction of `attach.rs` costs six round trips (begin, lock and read the work order,
+//! look for the key, insert, count, commit). This single statement does the same for a new
+//! photo: it locks the work order's row in the tenant (`FOR NO KEY UPDATE`: the count is
+//! raised below, and two sharers upgrading would deadlock), inserts unless the status refuses
+//! photos or the key exists (`ON CONFLICT DO NOTHING`), raises the work order's photo count
+//! when it inserted, and answers the status with the inserted id. One statement is one transaction, so it is as atomic as the other path. When it
 //! inserts nothing (a retry, a conflict, a closed work order), the caller takes the
 //! transactional path, which tells those apart. It is a query type of its own, not
 //! `sql_query`, so that diesel prepares it once per connection and reuses it.
@@ -102,7 +103,7 @@ impl QueryFragment<Pg> for AttachInOneStatement<'_> {
         out.push_sql(" AND id = ");
         out.push_bind_param::<Text, _>(self.work_order_id)?;
         out.push_sql(
-            " FOR SHARE), ins AS (INSERT INTO photos (tenant_id, id, work_order_id, object_key, cdn_url, \
+            " FOR NO KEY UPDATE), ins AS (INSERT INTO photos (tenant_id, id, work_order_id, object_key, cdn_url, \
              taken_at, step, created_at, api_key_id, object_size_bytes, object_content_type, object_etag, \
              object_sha256, object_verified_at) SELECT ",
         );
@@ -142,9 +143,13 @@ impl QueryFragment<Pg> for AttachInOneStatement<'_> {
             out.push_sql("'");
         }
         out.push_sql(
-            ") ON CONFLICT (tenant_id, work_order_id, object_key) DO NOTHING RETURNING id) \
-             SELECT wo.status, (SELECT id FROM ins) FROM wo",
+            ") ON CONFLICT (tenant_id, work_order_id, object_key) DO NOTHING RETURNING id), \
+             counted AS (UPDATE work_orders SET photo_count = photo_count + 1 WHERE tenant_id = ",
         );
+        out.push_bind_param::<Text, _>(self.tenant)?;
+        out.push_sql(" AND id = ");
+        out.push_bind_param::<Text, _>(self.work_order_id)?;
+        out.push_sql(" AND EXISTS (SELECT 1 FROM ins)) SELECT wo.status, (SELECT id FROM ins) FROM wo");
         Ok(())
     }
 }

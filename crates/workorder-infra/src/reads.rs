@@ -8,23 +8,18 @@ use crate::connection::AnyConnection;
 use crate::rows::{PhotoRow, WorkOrderRow};
 use crate::schema::{photos, work_orders};
 
-/// The work order and its photo count.
+/// The work order and its photo count (kept on the row by the attach, so this costs the same
+/// whatever the count).
 pub(crate) fn work_order(
     conn: &mut AnyConnection,
     tenant: &str,
     id: &str,
 ) -> QueryResult<Option<(WorkOrderRow, i64)>> {
-    let Some(row) =
-        work_orders::table.find((tenant, id)).select(WorkOrderRow::as_select()).first(conn).optional()?
-    else {
-        return Ok(None);
-    };
-    let count = photos::table
-        .filter(photos::tenant_id.eq(tenant))
-        .filter(photos::work_order_id.eq(id))
-        .count()
-        .get_result(conn)?;
-    Ok(Some((row, count)))
+    work_orders::table
+        .find((tenant, id))
+        .select((WorkOrderRow::as_select(), work_orders::photo_count))
+        .first(conn)
+        .optional()
 }
 
 /// At most `limit` photos after `after` (takenAt, id), in that order.
@@ -44,9 +39,14 @@ pub(crate) fn photos(
         .select(PhotoRow::as_select())
         .into_boxed();
     if let Some((taken_at, photo_id)) = after {
-        query = query.filter(
-            photos::taken_at.gt(taken_at).or(photos::taken_at.eq(taken_at).and(photos::id.gt(photo_id))),
-        );
+        // `(taken_at, id) > (t, i)`, written so that both planners use its first half as a
+        // range of the index (tenant, work order, taken_at, id): the `>=` bounds the scan,
+        // the rest only drops the photos taken at the cursor's very instant. The plain `OR`
+        // form was a filter over every photo before the cursor (EXPLAIN: 19,922 rows removed
+        // on the last page of 20,000).
+        query = query
+            .filter(photos::taken_at.ge(taken_at))
+            .filter(photos::taken_at.gt(taken_at).or(photos::id.gt(photo_id)));
     }
     query.order((photos::taken_at, photos::id)).limit(limit).load(conn).map(Some)
 }

@@ -1,6 +1,7 @@
 //! The work-order repository on diesel.
 
 use async_trait::async_trait;
+use diesel::RunQueryDsl;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use workorder_domain::{
     AttachDecision, Attachment, Error, NewPhoto, PhotoCursor, PhotoId, PhotoView, PoolProbe, TenantId,
@@ -8,8 +9,8 @@ use workorder_domain::{
 };
 
 use crate::attach::attach_photo;
-use crate::connection::ping;
-use crate::database::Database;
+use crate::connection::{AnyConnection, ping, write_transaction};
+use crate::database::{Database, WriteState};
 use crate::decide_attach::decide_attach;
 use crate::failure::to_domain;
 use crate::reads;
@@ -45,6 +46,14 @@ impl WorkOrderRepo for DieselWorkOrderRepo {
     }
 
     async fn ping(&self) -> Result<(), Error> {
+        match self.db.write_state() {
+            WriteState::Working => {}
+            WriteState::Failing => return Err(Error::unavailable(WritesFailing)),
+            // Ready again once a write commits: this one, of one row, clears the state.
+            WriteState::Recheck => {
+                return self.db.run_write(|conn| storage_check(conn).map_err(to_domain)).await;
+            }
+        }
         // Readiness asks whether the database answers, not whether one pooled connection
         // does: a connection that went stale while the database was away fails once (and
         // leaves the pool as broken), so the next one decides, up to one per pooled
@@ -64,6 +73,20 @@ impl WorkOrderRepo for DieselWorkOrderRepo {
         }
         Err(Error::unavailable("every pooled connection was closed"))
     }
+}
+
+/// Writes failed for want of storage a moment ago.
+#[derive(Debug, thiserror::Error)]
+#[error("writes failed for want of storage a moment ago")]
+struct WritesFailing;
+
+/// Rewrites the one row of `storage_checks`, in a write transaction that commits.
+fn storage_check(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+    write_transaction(conn, |conn| {
+        diesel::sql_query("UPDATE storage_checks SET checked_at = CURRENT_TIMESTAMP WHERE id = 1")
+            .execute(conn)
+            .map(drop)
+    })
 }
 
 #[async_trait]

@@ -38,6 +38,7 @@ diesel::table! {
         title -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        photo_count -> BigInt,
     }
 }
 

@@ -88,6 +88,20 @@ impl Fixture {
         rows[0].n
     }
 
+    fn execute(&self, sql: &str) {
+        let url = self.test_db.url();
+        let query = diesel::sql_query(sql);
+        match url.backend() {
+            Backend::Postgres => {
+                query.execute(&mut PgConnection::establish(url.postgres_url().unwrap()).unwrap())
+            }
+            Backend::Sqlite => {
+                query.execute(&mut SqliteConnection::establish(url.sqlite_path().unwrap()).unwrap())
+            }
+        }
+        .unwrap();
+    }
+
     fn photo_rows(&self) -> i64 {
         self.count("SELECT COUNT(*) AS n FROM photos")
     }
@@ -105,6 +119,7 @@ workorder_infra::on_both_backends!(
     racing_distinct_keys_all_succeed,
     a_valid_key_is_verified_and_others_are_refused,
     a_revoked_key_is_refused_once_the_cache_expires,
+    the_key_cache_keeps_busy_keys_past_ten_thousand_keys,
     keys_are_stored_only_as_a_hash,
     work_order_admin_reports_duplicates_unknowns_and_ambiguity,
     ping_answers_when_the_database_does,
@@ -114,7 +129,14 @@ workorder_infra::on_both_backends!(
 );
 
 async fn migrations_report_their_version_and_apply_once(f: Fixture) {
-    assert_eq!(f.db.schema_version().unwrap().as_deref(), Some("20261202120000"));
+    // The newest migration's directory, `2026-12-02-000100_name`, is version `20261202000100`.
+    let newest = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .max()
+        .unwrap();
+    let version: String = newest.split('_').next().unwrap().chars().filter(char::is_ascii_digit).collect();
+    assert_eq!(f.db.schema_version().unwrap(), Some(version));
     assert!(f.db.migrate().unwrap().is_empty());
 }
 
@@ -263,6 +285,41 @@ async fn a_revoked_key_is_refused_once_the_cache_expires(f: Fixture) {
     f.keys.revoke(f.acme.key_id()).await.unwrap();
     let unknown = workorder_domain::ApiKeyId::new(ulid::Ulid::generate());
     assert!(matches!(f.keys.revoke(unknown).await, Err(ApiKeyAdminError::NotFound(id)) if id == unknown));
+}
+
+async fn the_key_cache_keeps_busy_keys_past_ten_thousand_keys(f: Fixture) {
+    use sha2::Digest;
+    let tenant = TenantId::parse("acme").unwrap();
+    let keys: Vec<_> = (0..12_000).map(|_| workorder_infra::generate_key(tenant.clone()).unwrap()).collect();
+    let hex_blob = |hex: String| match f.test_db.url().backend() {
+        Backend::Postgres => format!("decode('{hex}', 'hex')"),
+        Backend::Sqlite => format!("X'{hex}'"),
+    };
+    let rows: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let hash: String =
+                sha2::Sha256::digest(k.secret.expose()).iter().map(|b| format!("{b:02x}")).collect();
+            format!("('acme', '{}', 'k', {}, '2026-01-01 00:00:00')", k.id, hex_blob(hash))
+        })
+        .collect();
+    f.execute(&format!(
+        "INSERT INTO api_keys (tenant_id, id, label, secret_hash, created_at) VALUES {}",
+        rows.join(", ")
+    ));
+    let cached = DieselApiKeyVerifier::new(f.db.clone(), KeyCacheTtl::new(Duration::from_secs(25)).unwrap());
+    for key in &keys {
+        assert!(cached.verify(&key.secret).await.is_ok());
+    }
+    // With the table gone, only the cache can answer: every key read is still there, the
+    // first as well as the last (a cache emptied when it fills would have lost the first).
+    f.execute(match f.test_db.url().backend() {
+        Backend::Postgres => "DROP TABLE api_keys CASCADE",
+        Backend::Sqlite => "DROP TABLE api_keys",
+    });
+    for key in [&keys[0], &keys[5_000], &keys[11_999]] {
+        assert!(cached.verify(&key.secret).await.is_ok(), "{} fell out of the cache", key.id);
+    }
 }
 
 async fn keys_are_stored_only_as_a_hash(f: Fixture) {

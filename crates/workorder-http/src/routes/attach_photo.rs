@@ -231,7 +231,11 @@ pub(crate) async fn read_body(
 
 /// A body that must be a JSON object, or what a client is told of it.
 pub(crate) fn parse_json_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let body: T = serde_json::from_slice(bytes).map_err(|e| json_error_message(&e))?;
+    // serde_json skips an ignored field's string without decoding it, so an invalid byte in
+    // an unknown field would pass: the whole body must be UTF-8 (RFC 8259, section 8.1).
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("le corps n'est pas de l'UTF-8 valide (octet {})", e.valid_up_to() + 1))?;
+    let body: T = serde_json::from_str(text).map_err(|e| json_error_message(&e))?;
     // serde fills a struct from an array too ([key, url, takenAt, step]); the body must be an
     // object. It parsed, so the first byte that is not white space is `{` or `[`.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {

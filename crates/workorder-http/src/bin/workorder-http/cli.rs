@@ -51,13 +51,21 @@ pub(crate) struct ServeArgs {
     /// How far in the future takenAt may be, in seconds.
     #[arg(long, env = "WORKORDER_CLOCK_SKEW_SECS", default_value_t = 300, global = true)]
     pub(crate) clock_skew_secs: u32,
-    /// How long a verified API key is trusted without reading the database, in seconds (0 to 30).
+    /// How long a verified API key is trusted without reading the database, in seconds (0 to 25: a revoked key is refused within 30 s in all).
     #[arg(long, env = "WORKORDER_KEY_CACHE_TTL_SECS", default_value_t = 10, global = true)]
     pub(crate) key_cache_ttl_secs: u64,
     /// Failed authentications allowed per client address per minute before it is answered
     /// 429; 0 disables the limit.
     #[arg(long, env = "WORKORDER_AUTH_FAILURES_PER_MINUTE", default_value_t = 20, global = true)]
     pub(crate) auth_failures_per_minute: u32,
+    /// Load balancers whose X-Forwarded-For names the client, as comma-separated CIDR blocks
+    /// or addresses; unset: X-Forwarded-For is ignored.
+    #[arg(long, env = "WORKORDER_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub(crate) trusted_proxies: Option<Vec<String>>,
+    /// Client connections held at most (fewer if the descriptor limit is lower); each may
+    /// buffer an unfinished request head of up to 128 KiB.
+    #[arg(long, env = "WORKORDER_MAX_CONNECTIONS", default_value_t = 1024, global = true)]
+    pub(crate) max_connections: usize,
     /// HTTP worker threads; 0 means one per CPU.
     #[arg(long, env = "WORKORDER_WORKERS", default_value_t = 0, global = true)]
     pub(crate) workers: usize,

@@ -6,13 +6,29 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::HttpServer;
+use actix_web::dev::Service as _;
 use tokio::signal::unix::{SignalKind, signal};
 use workorder_domain::{SystemClock, UlidPhotoIds};
 use workorder_http::{AppState, ObjectStorage, Ports, app};
-use workorder_infra::{Database, DieselApiKeyVerifier, DieselWorkOrderRepo};
+use workorder_infra::{Database, DieselApiKeyVerifier, DieselWorkOrderRepo, with_deadline};
 
 use crate::Failure;
 use crate::settings::Settings;
+
+/// Descriptors kept for what is not a client: the database pool, the log, the listener, the
+/// blocking threads' files.
+const RESERVED_DESCRIPTORS: u64 = 64;
+
+/// How many client connections to hold: the setting, within what the descriptor limit
+/// allows once raised to its hard maximum. Past the bound, new connections wait in the
+/// kernel's backlog instead of failing accept() in a loop (1,100 idle connections under a
+/// soft limit of 1,024 once starved a valid request for 3 s). Each connection may buffer an
+/// unfinished head of up to 128 KiB (actix's fixed limit), which bounds memory as well.
+fn connection_bound(wanted: usize, pool_size: u32) -> usize {
+    let descriptors = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let affordable = descriptors.saturating_sub(RESERVED_DESCRIPTORS + u64::from(pool_size)).max(16);
+    wanted.min(usize::try_from(affordable).unwrap_or(usize::MAX)).max(1)
+}
 
 /// Serves until a signal; `started` is when the process began, for the start-up line.
 pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Result<(), Failure> {
@@ -33,25 +49,38 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
         pool: Some(Arc::new(db.clone())),
         object_storage: s3.clone().map(|(store, policy)| ObjectStorage { store: Arc::new(store), policy }),
     };
-    let state = AppState::new(ports, settings.policy, settings.auth_failure_limit);
+    let mut state = AppState::new(ports, settings.policy, settings.auth_failure_limit);
+    state.trusted_proxies = settings.trusted_proxies;
     let (backend, workers) = (db.backend(), settings.workers);
+    let db_timeout = settings.database.connect_timeout;
+    let connections = connection_bound(settings.max_connections, settings.database.pool_size);
+    // actix counts connections per worker.
+    let per_worker = connections.div_ceil(workers.max(1));
     actix_web::rt::System::new().block_on(async move {
         // An unreachable endpoint or a missing bucket stops the start, as a database does.
         if let Some((store, _)) = &s3 {
             store.check().await?;
         }
-        let server = HttpServer::new(move || app(state.clone()))
-            .workers(workers)
-            .client_request_timeout(Duration::from_secs(5))
-            .client_disconnect_timeout(Duration::from_secs(1))
-            .shutdown_timeout(30)
-            // Our own handlers, registered before the start-up line: actix registers its own
-            // only once the server task first runs, and a signal in between would kill the
-            // process outright.
-            .disable_signals()
-            .listen(listener)
-            .map_err(|source| Failure::Listen { address: address.to_string(), source })?
-            .run();
+        let server = HttpServer::new(move || {
+            // Outermost, so it sees the request first: every database call the request makes
+            // must get to the database within the timeout counted from here.
+            app(state.clone()).wrap_fn(move |req, service| {
+                let answer = service.call(req);
+                with_deadline(Instant::now() + db_timeout, answer)
+            })
+        })
+        .workers(workers)
+        .max_connections(per_worker)
+        .client_request_timeout(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .shutdown_timeout(30)
+        // Our own handlers, registered before the start-up line: actix registers its own
+        // only once the server task first runs, and a signal in between would kill the
+        // process outright.
+        .disable_signals()
+        .listen(listener)
+        .map_err(|source| Failure::Listen { address: address.to_string(), source })?
+        .run();
         let signal_error = |name| move |source| Failure::Signal { signal: name, source };
         let mut terminate = signal(SignalKind::terminate()).map_err(signal_error("SIGTERM"))?;
         let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_error("SIGINT"))?;
@@ -65,7 +94,8 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
             handle.stop(true).await;
         });
         log::info!(
-            "listening on http://{address} (backend {backend}, schema {version}, {workers} workers, ready in {} ms)",
+            "listening on http://{address} (backend {backend}, schema {version}, {workers} workers, \
+             {connections} connections at most, ready in {} ms)",
             started.elapsed().as_millis()
         );
         server.await.map_err(Failure::Server)?;

@@ -5,7 +5,7 @@ use std::net::ToSocketAddrs;
 use std::time::Duration;
 
 use workorder_domain::{AttachPolicy, CdnHostPolicy, InvalidCdnHost};
-use workorder_http::AuthFailureLimit;
+use workorder_http::{AuthFailureLimit, InvalidTrustedProxy, TrustedProxies};
 use workorder_infra::{DatabaseConfig, DatabaseUrl, InvalidDatabaseUrl, KeyCacheTtl, KeyCacheTtlTooLong};
 
 use crate::cli::{DatabaseArgs, ServeArgs};
@@ -18,6 +18,8 @@ pub(crate) struct Settings {
     pub(crate) policy: AttachPolicy,
     pub(crate) key_cache_ttl: KeyCacheTtl,
     pub(crate) auth_failure_limit: AuthFailureLimit,
+    pub(crate) trusted_proxies: TrustedProxies,
+    pub(crate) max_connections: usize,
     pub(crate) workers: usize,
     pub(crate) object_storage: Option<ObjectStorageSettings>,
 }
@@ -37,6 +39,9 @@ pub(crate) enum SettingsError {
     /// `WORKORDER_KEY_CACHE_TTL_SECS` breaks the revocation promise.
     #[error("WORKORDER_KEY_CACHE_TTL_SECS: {0}")]
     KeyCacheTtl(#[from] KeyCacheTtlTooLong),
+    /// An entry of `WORKORDER_TRUSTED_PROXIES` is not a block or an address.
+    #[error("WORKORDER_TRUSTED_PROXIES: {0}")]
+    TrustedProxies(#[from] InvalidTrustedProxy),
     /// An object-storage setting breaks its rule.
     #[error(transparent)]
     Storage(#[from] StorageSettingsError),
@@ -80,6 +85,7 @@ impl Settings {
         };
         let auth_failure_limit =
             AuthFailureLimit { failures: serve.auth_failures_per_minute, window: Duration::from_secs(60) };
+        let trusted_proxies = TrustedProxies::parse(&serve.trusted_proxies.unwrap_or_default())?;
         let object_storage = storage.object_storage()?;
         Ok(Self {
             database,
@@ -87,6 +93,8 @@ impl Settings {
             policy,
             key_cache_ttl,
             auth_failure_limit,
+            trusted_proxies,
+            max_connections: serve.max_connections.max(1),
             workers,
             object_storage,
         })
