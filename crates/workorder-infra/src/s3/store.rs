@@ -53,13 +53,12 @@ impl std::fmt::Debug for S3ObjectStore {
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectStoreCheckError {
     /// No answer from the endpoint within the timeout.
-    #[error("object store {endpoint} is unreachable: {source}")]
+    #[error("object store {endpoint} is unreachable: {reason}")]
     Unreachable {
         /// The endpoint.
         endpoint: String,
-        /// Why.
-        #[source]
-        source: Error,
+        /// Why, with its causes (a refused connection, a time-out).
+        reason: String,
     },
     /// The bucket does not exist.
     #[error("object store {endpoint} has no bucket {bucket:?}")]
@@ -119,7 +118,7 @@ impl S3ObjectStore {
             Ok(Answer { status: 200, .. }) => Ok(()),
             Ok(Answer { status: 404, .. }) => Err(ObjectStoreCheckError::NoSuchBucket { endpoint, bucket }),
             Ok(Answer { status, .. }) => Err(ObjectStoreCheckError::Refused { endpoint, bucket, status }),
-            Err(source) => Err(ObjectStoreCheckError::Unreachable { endpoint, source }),
+            Err(error) => Err(ObjectStoreCheckError::Unreachable { endpoint, reason: causes(&error) }),
         }
     }
 
@@ -212,6 +211,22 @@ impl ObjectStore for S3ObjectStore {
         let lifetime = time::Duration::try_from(upload.lifetime).map_err(Error::internal)?;
         Ok(PresignedUpload { url: url.to_string(), headers, expires_at: upload.signed_at + lifetime })
     }
+}
+
+/// The causes of `error`, innermost last: the domain's `Unavailable` says only that the
+/// store is, its sources say why.
+fn causes(error: &Error) -> String {
+    let mut reasons = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // Wrappers often repeat their source's text; say it once.
+        if !reasons.last().is_some_and(|last: &String| last.contains(&text)) {
+            reasons.push(text);
+        }
+        source = cause.source();
+    }
+    if reasons.is_empty() { error.to_string() } else { reasons.join(": ") }
 }
 
 /// A SHA-256 as S3 writes it (base64 of the 32 bytes); anything else is ignored, as an
