@@ -6,6 +6,7 @@
 
 mod faults;
 mod hostile;
+mod object_storage;
 mod support;
 
 use std::io::Write;

@@ -1,17 +1,25 @@
 //! The AttachPhoto use case: record a photo, already in object storage, on a work order.
+//!
+//! With object storage configured ([`AttachPhoto::with_object_storage`]), a photo's key must
+//! lie under its tenant's prefix, and a photo that would be new is recorded only once its
+//! object has been read and judged: the store decides first (a missing or closed work order, a
+//! conflict and a retry never touch the object), then the object, then the insert, which
+//! decides again atomically.
 
 use std::sync::Arc;
 
 use time::Duration;
 
-use crate::attachment::Disposition;
+use crate::attachment::{AttachDecision, Attachment, Disposition};
 use crate::error::{Error, Field, FieldError};
-use crate::identity::Principal;
+use crate::identity::{Principal, TenantId};
 use crate::instant::truncate_to_micros;
+use crate::object_storage::{ObjectPolicy, PhotoContentType, in_tenant, judge};
 use crate::photo::{
-    CdnUrl, CdnUrlError, NewPhoto, ObjectKey, ObjectKeyError, PhotoId, Step, TakenAt, TakenAtError,
+    CdnBaseUrl, CdnUrl, CdnUrlError, NewPhoto, ObjectKey, ObjectKeyError, PhotoId, Step, TakenAt,
+    TakenAtError,
 };
-use crate::ports::{Clock, PhotoIdGenerator, WorkOrderRepo};
+use crate::ports::{Clock, ObjectStore, PhotoIdGenerator, WorkOrderRepo};
 use crate::work_order::{WorkOrderId, WorkOrderStatus};
 
 /// The photo's fields as a client sent them, before any check. `None` means absent (for
@@ -85,11 +93,13 @@ pub struct AttachPolicy {
     pub cdn_hosts: CdnHostPolicy,
     /// How far in the server's future `takenAt` may be (clocks of phones drift).
     pub max_clock_skew: Duration,
+    /// When set, a photo's `cdnUrl` must be this base followed by its key.
+    pub cdn_base: Option<CdnBaseUrl>,
 }
 
 impl Default for AttachPolicy {
     fn default() -> Self {
-        Self { cdn_hosts: CdnHostPolicy::Any, max_clock_skew: Duration::minutes(5) }
+        Self { cdn_hosts: CdnHostPolicy::Any, max_clock_skew: Duration::minutes(5), cdn_base: None }
     }
 }
 
@@ -162,11 +172,22 @@ pub struct AttachPhoto {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn PhotoIdGenerator>,
     policy: AttachPolicy,
+    storage: Option<ObjectStorage>,
+}
+
+/// The object store photos are verified in, and the rules they are held to.
+#[derive(Clone)]
+struct ObjectStorage {
+    store: Arc<dyn ObjectStore>,
+    policy: ObjectPolicy,
 }
 
 impl std::fmt::Debug for AttachPhoto {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AttachPhoto").field("policy", &self.policy).finish_non_exhaustive()
+        f.debug_struct("AttachPhoto")
+            .field("policy", &self.policy)
+            .field("object_policy", &self.storage.as_ref().map(|s| &s.policy))
+            .finish_non_exhaustive()
     }
 }
 
@@ -178,7 +199,14 @@ impl AttachPhoto {
         ids: Arc<dyn PhotoIdGenerator>,
         policy: AttachPolicy,
     ) -> Self {
-        Self { repo, clock, ids, policy }
+        Self { repo, clock, ids, policy, storage: None }
+    }
+
+    /// Verifies every new photo's object in `store` before recording it, and requires keys
+    /// under the caller's tenant's prefix.
+    pub fn with_object_storage(mut self, store: Arc<dyn ObjectStore>, policy: ObjectPolicy) -> Self {
+        self.storage = Some(ObjectStorage { store, policy });
+        self
     }
 
     /// The policy in force.
@@ -189,9 +217,31 @@ impl AttachPhoto {
     /// Checks a client's raw fields into a command for the work order (whose id the caller
     /// has parsed, as the path comes before the body).
     ///
-    /// Returns [`Error::InvalidPhoto`] listing every bad field, policy included.
+    /// Returns [`Error::InvalidPhoto`] listing every bad field, policy included. The rule that
+    /// needs the caller (with object storage, the key under its tenant's prefix) is checked by
+    /// [`AttachPhoto::command_for`], and again by [`AttachPhoto::attach`].
     pub fn command(
         &self,
+        work_order_id: WorkOrderId,
+        fields: PhotoFields<'_>,
+    ) -> Result<AttachPhotoCommand, Error> {
+        self.check_fields(None, work_order_id, fields)
+    }
+
+    /// [`AttachPhoto::command`] for `principal`: also lists a key outside its tenant's prefix
+    /// when object storage is configured.
+    pub fn command_for(
+        &self,
+        principal: &Principal,
+        work_order_id: WorkOrderId,
+        fields: PhotoFields<'_>,
+    ) -> Result<AttachPhotoCommand, Error> {
+        self.check_fields(Some(principal.tenant()), work_order_id, fields)
+    }
+
+    fn check_fields(
+        &self,
+        tenant: Option<&TenantId>,
         work_order_id: WorkOrderId,
         fields: PhotoFields<'_>,
     ) -> Result<AttachPhotoCommand, Error> {
@@ -212,7 +262,7 @@ impl AttachPhoto {
                 None
             }
         };
-        self.check_policy(&mut errors, cdn_url.as_ref(), taken_at);
+        self.check_policy(&mut errors, tenant, object_key.as_ref(), cdn_url.as_ref(), taken_at);
         errors.sort_by_key(FieldError::field);
         match (object_key, cdn_url, taken_at) {
             (Some(object_key), Some(cdn_url), Some(taken_at)) if errors.is_empty() => {
@@ -231,14 +281,22 @@ impl AttachPhoto {
     ///
     /// Returns the outcome (created, or already attached by an identical earlier call), or:
     /// [`Error::InvalidPhoto`] if the command breaks the policy, and otherwise whatever
-    /// [`WorkOrderRepo::attach_photo`] returns.
+    /// [`WorkOrderRepo::attach_photo`] returns. With object storage, a photo that would be
+    /// new is first read from the store: [`Error::PhotoObjectNotFound`],
+    /// [`Error::PhotoObjectRejected`] or [`Error::Unavailable`] record nothing.
     pub async fn attach(
         &self,
         principal: &Principal,
         command: AttachPhotoCommand,
     ) -> Result<AttachPhotoOutcome, Error> {
         let mut errors = Vec::new();
-        self.check_policy(&mut errors, Some(&command.cdn_url), Some(command.taken_at));
+        self.check_policy(
+            &mut errors,
+            Some(principal.tenant()),
+            Some(&command.object_key),
+            Some(&command.cdn_url),
+            Some(command.taken_at),
+        );
         if !errors.is_empty() {
             return Err(Error::InvalidPhoto(errors));
         }
@@ -253,8 +311,12 @@ impl AttachPhoto {
             step: command.step,
             attached_by: principal.key_id(),
             recorded_at: truncate_to_micros(self.clock.now()),
+            object: None,
         };
-        let attachment = self.repo.attach_photo(photo).await?;
+        let attachment = match &self.storage {
+            None => self.repo.attach_photo(photo).await?,
+            Some(storage) => self.verify_then_attach(storage, photo).await?,
+        };
         Ok(AttachPhotoOutcome {
             work_order_id,
             status: attachment.status,
@@ -263,16 +325,55 @@ impl AttachPhoto {
         })
     }
 
+    /// The store decides first; only a photo it would record is read from object storage,
+    /// judged, and handed back to the store with what was verified.
+    async fn verify_then_attach(
+        &self,
+        storage: &ObjectStorage,
+        mut photo: NewPhoto,
+    ) -> Result<Attachment, Error> {
+        match self.repo.decide_attach(&photo).await? {
+            AttachDecision::Answer(answer) => answer,
+            AttachDecision::Record(_) => {
+                let stored = storage
+                    .store
+                    .describe(&photo.object_key, PhotoContentType::SNIFF_BYTES)
+                    .await?
+                    .ok_or(Error::PhotoObjectNotFound)?;
+                photo.object = Some(judge(&stored, &storage.policy, photo.recorded_at)?);
+                self.repo.attach_photo(photo).await
+            }
+        }
+    }
+
     fn check_policy(
         &self,
         errors: &mut Vec<FieldError>,
+        tenant: Option<&TenantId>,
+        object_key: Option<&ObjectKey>,
         cdn_url: Option<&CdnUrl>,
         taken_at: Option<TakenAt>,
     ) {
+        if let (Some(tenant), Some(key), Some(_)) = (tenant, object_key, &self.storage)
+            && !in_tenant(key, tenant)
+        {
+            errors.push(FieldError::new(
+                Field::MinioObjectKey,
+                format!("doit commencer par « {tenant}/ », le préfixe du locataire"),
+            ));
+        }
         if let Some(url) = cdn_url
             && !self.policy.cdn_hosts.permits(url)
         {
             errors.push(FieldError::new(Field::CdnUrl, "hôte non autorisé"));
+        }
+        if let (Some(base), Some(key), Some(url)) = (&self.policy.cdn_base, object_key, cdn_url)
+            && !base.serves(key, url)
+        {
+            errors.push(FieldError::new(
+                Field::CdnUrl,
+                "doit être l'URL de base du CDN suivie de la clé d'objet encodée",
+            ));
         }
         if let Some(taken_at) = taken_at
             && taken_at.instant() > self.clock.now() + self.policy.max_clock_skew

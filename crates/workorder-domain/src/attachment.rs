@@ -121,6 +121,7 @@ mod tests {
             step: None,
             attached_by: ApiKeyId::new(ulid::Ulid(1)),
             recorded_at: datetime!(2026-04-15 12:01 UTC),
+            object: None,
         }
     }
 

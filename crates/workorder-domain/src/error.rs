@@ -51,6 +51,19 @@ pub enum Error {
     /// The store failed in a way a retry will not fix, or an invariant broke.
     #[error("the store failed")]
     Internal(#[source] BoxError),
+    /// An upload ticket was asked of a service that has no object storage.
+    #[error("no object storage is configured")]
+    ObjectStoreNotConfigured,
+    /// One or more fields of an upload ticket's request break a rule; every bad one is listed.
+    #[error("invalid upload: {}", display_fields(.0))]
+    InvalidUpload(Vec<FieldError>),
+    /// The photo's object is not in the bucket.
+    #[error("the photo's object is not in object storage")]
+    PhotoObjectNotFound,
+    /// The photo's object is not an acceptable photo; every reason is listed (`size`,
+    /// `contentType`, `content`).
+    #[error("the photo's object is refused: {}", display_fields(.0))]
+    PhotoObjectRejected(Vec<FieldError>),
 }
 
 impl From<crate::identity::EmptyApiKeySecret> for Error {
@@ -81,6 +94,11 @@ pub enum ErrorKind {
     Unavailable,
     /// A fault on our side.
     Internal,
+    /// The request is well formed but what it points at cannot be accepted (a photo's object
+    /// missing or refused).
+    Unprocessable,
+    /// The service is not configured for what was asked.
+    NotConfigured,
 }
 
 /// Seconds a client should wait before retrying an unavailable service.
@@ -97,6 +115,8 @@ impl ErrorKind {
             ErrorKind::Conflict => 409,
             ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
+            ErrorKind::Unprocessable => 422,
+            ErrorKind::NotConfigured => 501,
         }
     }
 
@@ -119,6 +139,8 @@ impl Origin {
     const API_KEYS: Origin = Origin { bounded_context: "identity", module: "api-keys" };
     const WORK_ORDERS: Origin = Origin { bounded_context: "workorder", module: "work-orders" };
     const PHOTOS: Origin = Origin { bounded_context: "workorder", module: "photos" };
+    const UPLOADS: Origin = Origin { bounded_context: "storage", module: "uploads" };
+    const OBJECTS: Origin = Origin { bounded_context: "storage", module: "objects" };
 }
 
 impl Error {
@@ -141,6 +163,10 @@ impl Error {
             Error::PhotoConflict => "PHOTO_CONFLICT",
             Error::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Error::Internal(_) => "INTERNAL_ERROR",
+            Error::ObjectStoreNotConfigured => "OBJECT_STORE_NOT_CONFIGURED",
+            Error::InvalidUpload(_) => "INVALID_BODY",
+            Error::PhotoObjectNotFound => "PHOTO_OBJECT_NOT_FOUND",
+            Error::PhotoObjectRejected(_) => "PHOTO_OBJECT_REJECTED",
         }
     }
 
@@ -151,11 +177,14 @@ impl Error {
             Error::InvalidWorkOrderId
             | Error::InvalidPhoto(_)
             | Error::InvalidPhotoId
-            | Error::InvalidQuery(_) => ErrorKind::InvalidInput,
+            | Error::InvalidQuery(_)
+            | Error::InvalidUpload(_) => ErrorKind::InvalidInput,
             Error::WorkOrderNotFound | Error::PhotoNotFound => ErrorKind::NotFound,
             Error::WorkOrderClosed(_) | Error::PhotoConflict => ErrorKind::Conflict,
             Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Internal(_) => ErrorKind::Internal,
+            Error::PhotoObjectNotFound | Error::PhotoObjectRejected(_) => ErrorKind::Unprocessable,
+            Error::ObjectStoreNotConfigured => ErrorKind::NotConfigured,
         }
     }
 
@@ -172,7 +201,9 @@ impl Error {
             | Error::InvalidQuery(_)
             | Error::PhotoNotFound
             | Error::PhotoConflict => Some(Origin::PHOTOS),
-            Error::Unavailable(_) | Error::Internal(_) => None,
+            Error::InvalidUpload(_) => Some(Origin::UPLOADS),
+            Error::PhotoObjectNotFound | Error::PhotoObjectRejected(_) => Some(Origin::OBJECTS),
+            Error::Unavailable(_) | Error::Internal(_) | Error::ObjectStoreNotConfigured => None,
         }
     }
 
@@ -192,14 +223,22 @@ impl Error {
             }
             Error::Unavailable(_) => "Service momentanément indisponible, réessayez plus tard",
             Error::Internal(_) => "Erreur interne",
+            Error::ObjectStoreNotConfigured => "Aucun stockage d'objets n'est configuré sur ce service",
+            Error::InvalidUpload(_) => "Corps de requête invalide",
+            Error::PhotoObjectNotFound => "Objet de la photo introuvable dans le stockage",
+            Error::PhotoObjectRejected(_) => "Objet de la photo refusé",
         }
     }
 
-    /// The bad fields of an [`Error::InvalidPhoto`] or [`Error::InvalidQuery`]; empty for every
-    /// other variant.
+    /// The bad fields of an [`Error::InvalidPhoto`], [`Error::InvalidQuery`] or
+    /// [`Error::InvalidUpload`], or the reasons of an [`Error::PhotoObjectRejected`]; empty for
+    /// every other variant.
     pub fn field_errors(&self) -> &[FieldError] {
         match self {
-            Error::InvalidPhoto(fields) | Error::InvalidQuery(fields) => fields,
+            Error::InvalidPhoto(fields)
+            | Error::InvalidQuery(fields)
+            | Error::InvalidUpload(fields)
+            | Error::PhotoObjectRejected(fields) => fields,
             _ => &[],
         }
     }
@@ -232,6 +271,16 @@ pub enum Field {
     Limit,
     /// The `cursor` query parameter of a listing.
     Cursor,
+    /// A stored object's size.
+    Size,
+    /// `contentType` of an upload ticket, or a stored object's content type.
+    ContentType,
+    /// `contentLength` of an upload ticket.
+    ContentLength,
+    /// `sha256` of an upload ticket.
+    Sha256,
+    /// A stored object's bytes.
+    Content,
 }
 
 impl Field {
@@ -245,6 +294,11 @@ impl Field {
             Field::Body => "body",
             Field::Limit => "limit",
             Field::Cursor => "cursor",
+            Field::Size => "size",
+            Field::ContentType => "contentType",
+            Field::ContentLength => "contentLength",
+            Field::Sha256 => "sha256",
+            Field::Content => "content",
         }
     }
 }
@@ -300,6 +354,10 @@ mod tests {
             Error::PhotoConflict,
             Error::unavailable("down"),
             Error::internal("boom"),
+            Error::ObjectStoreNotConfigured,
+            Error::InvalidUpload(vec![FieldError::new(Field::ContentType, "x")]),
+            Error::PhotoObjectNotFound,
+            Error::PhotoObjectRejected(vec![FieldError::new(Field::Content, "x")]),
         ]
     }
 
@@ -318,6 +376,10 @@ mod tests {
             ("PHOTO_CONFLICT", ErrorKind::Conflict, Some(("workorder", "photos"))),
             ("SERVICE_UNAVAILABLE", ErrorKind::Unavailable, None),
             ("INTERNAL_ERROR", ErrorKind::Internal, None),
+            ("OBJECT_STORE_NOT_CONFIGURED", ErrorKind::NotConfigured, None),
+            ("INVALID_BODY", ErrorKind::InvalidInput, Some(("storage", "uploads"))),
+            ("PHOTO_OBJECT_NOT_FOUND", ErrorKind::Unprocessable, Some(("storage", "objects"))),
+            ("PHOTO_OBJECT_REJECTED", ErrorKind::Unprocessable, Some(("storage", "objects"))),
         ];
         assert_eq!(every_variant().len(), expected.len());
         for (error, (code, kind, origin)) in every_variant().iter().zip(expected) {
@@ -350,14 +412,23 @@ mod tests {
     #[test]
     fn only_invalid_input_lists_carry_field_errors() {
         for error in every_variant() {
-            let lists = matches!(error, Error::InvalidPhoto(_) | Error::InvalidQuery(_));
+            let lists = matches!(
+                error,
+                Error::InvalidPhoto(_)
+                    | Error::InvalidQuery(_)
+                    | Error::InvalidUpload(_)
+                    | Error::PhotoObjectRejected(_)
+            );
             assert_eq!(error.field_errors().is_empty(), !lists);
         }
     }
 
     #[test]
     fn every_code_is_distinct() {
-        let mut codes: Vec<&str> = every_variant().iter().map(Error::code).collect();
+        // INVALID_BODY is the contract's code for a bad body on every route; its origin tells
+        // the photo's from the upload's.
+        let mut codes: Vec<(&str, Option<&str>)> =
+            every_variant().iter().map(|e| (e.code(), e.origin().map(|o| o.bounded_context))).collect();
         let count = codes.len();
         codes.sort_unstable();
         codes.dedup();

@@ -5,10 +5,12 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 mod api_keys;
 mod fixtures;
+mod objects;
 mod work_orders;
 
 pub use api_keys::InMemoryApiKeyVerifier;
 pub use fixtures::{ManualClock, SequentialPhotoIds};
+pub use objects::{CHECKSUM_HEADER, InMemoryObjectStore, UploadRefused};
 pub use work_orders::InMemoryWorkOrderRepo;
 
 /// Drives a future to completion on this thread. The domain needs no runtime, and neither do

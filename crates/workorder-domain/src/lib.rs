@@ -5,7 +5,8 @@
 //! ([`ApiKeyAdmin`], [`WorkOrderAdmin`]), the value types that carry the
 //! contract's rules, the ports through which it reaches the outside world ([`WorkOrderRepo`],
 //! [`WorkOrderReader`], [`ApiKeyVerifier`], [`ApiKeyRegistry`], [`WorkOrderRegistry`], [`Clock`],
-//! [`PhotoIdGenerator`]) and the one
+//! [`PhotoIdGenerator`], [`ObjectStore`]), the rules of photo objects ([`object_storage`],
+//! [`IssueUploadTicket`]) and the one
 //! [`Error`] type every caller maps from. It depends on no framework, runtime or I/O crate, so a
 //! service embeds it with adapters of its own; the HTTP service is only one of its users.
 //!
@@ -44,10 +45,12 @@ mod get_photo;
 mod identity;
 mod instant;
 mod list_photos;
+pub mod object_storage;
 mod paging;
 mod photo;
 mod ports;
 mod system;
+mod upload_ticket;
 mod view_work_order;
 #[cfg(feature = "serde")]
 pub mod wire;
@@ -80,16 +83,21 @@ pub use get_photo::GetPhoto;
 pub use identity::{ApiKeyId, ApiKeySecret, EmptyApiKeySecret, InvalidTenantId, Principal, TenantId};
 pub use instant::{rfc3339, truncate_to_micros};
 pub use list_photos::ListPhotos;
+pub use object_storage::{
+    AcceptedContentTypes, MaxPhotoBytes, ObjectPolicy, PhotoContentType, PresignedUpload, Sha256Digest,
+    StoredObject, UploadRequest, UploadTtl, VerifiedObject,
+};
 pub use paging::{PageSize, PhotoCursor, PhotoPage};
 pub use photo::{
-    CdnUrl, CdnUrlError, NewPhoto, ObjectKey, ObjectKeyError, PhotoId, PhotoView, Step, StepError, TakenAt,
-    TakenAtError,
+    CdnBaseUrl, CdnUrl, CdnUrlError, InvalidCdnBaseUrl, NewPhoto, ObjectKey, ObjectKeyError, PhotoId,
+    PhotoView, Step, StepError, TakenAt, TakenAtError,
 };
 pub use ports::{
-    ApiKeyRegistry, ApiKeyVerifier, Clock, PhotoIdGenerator, PoolProbe, PoolSample, WorkOrderReader,
-    WorkOrderRegistry, WorkOrderRepo,
+    ApiKeyRegistry, ApiKeyVerifier, Clock, ObjectStore, PhotoIdGenerator, PoolProbe, PoolSample,
+    WorkOrderReader, WorkOrderRegistry, WorkOrderRepo,
 };
 pub use system::{SystemClock, UlidPhotoIds};
+pub use upload_ticket::{IssueUploadTicket, UploadCommand, UploadFields, UploadTicket};
 pub use view_work_order::ViewWorkOrder;
 pub use work_order::{
     InvalidWorkOrderId, UnknownWorkOrderStatus, WorkOrderId, WorkOrderStatus, WorkOrderView,

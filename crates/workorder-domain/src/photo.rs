@@ -4,6 +4,7 @@
 //! depend on configuration or on the time of the request (the CDN host allow-list, the
 //! clock-skew bound) are policy, checked by [`crate::AttachPhoto`].
 
+mod cdn_base_url;
 mod cdn_url;
 mod object_key;
 mod step;
@@ -14,12 +15,14 @@ use std::fmt;
 use time::OffsetDateTime;
 use ulid::Ulid;
 
+pub use cdn_base_url::{CdnBaseUrl, InvalidCdnBaseUrl};
 pub use cdn_url::{CdnUrl, CdnUrlError};
 pub use object_key::{ObjectKey, ObjectKeyError};
 pub use step::{Step, StepError};
 pub use taken_at::{TakenAt, TakenAtError};
 
 use crate::identity::{ApiKeyId, TenantId};
+use crate::object_storage::VerifiedObject;
 use crate::work_order::WorkOrderId;
 
 /// A photo's id: a ULID, so ids sort by creation time.
@@ -72,6 +75,8 @@ pub struct NewPhoto {
     pub attached_by: ApiKeyId,
     /// When it is recorded (the service's clock, to the microsecond).
     pub recorded_at: OffsetDateTime,
+    /// What was verified of its object, when object storage is configured; `None` otherwise.
+    pub object: Option<VerifiedObject>,
 }
 
 impl NewPhoto {
@@ -97,6 +102,8 @@ pub struct PhotoView {
     pub step: Option<Step>,
     /// When it was recorded (UTC).
     pub created_at: OffsetDateTime,
+    /// What was verified of its object; `None` for a photo recorded without verification.
+    pub object: Option<VerifiedObject>,
 }
 
 impl From<&NewPhoto> for PhotoView {
@@ -109,6 +116,7 @@ impl From<&NewPhoto> for PhotoView {
             taken_at: photo.taken_at,
             step: photo.step.clone(),
             created_at: photo.recorded_at,
+            object: photo.object.clone(),
         }
     }
 }

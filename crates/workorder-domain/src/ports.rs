@@ -8,11 +8,12 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::api_key_admin::{ApiKeyLabel, ApiKeyListing, IssuedApiKey};
-use crate::attachment::Attachment;
+use crate::attachment::{AttachDecision, Attachment};
 use crate::error::Error;
 use crate::identity::{ApiKeyId, ApiKeySecret, Principal, TenantId};
+use crate::object_storage::{PresignedUpload, StoredObject, UploadRequest};
 use crate::paging::PhotoCursor;
-use crate::photo::{NewPhoto, PhotoId, PhotoView};
+use crate::photo::{NewPhoto, ObjectKey, PhotoId, PhotoView};
 use crate::work_order::{WorkOrderId, WorkOrderStatus, WorkOrderView};
 use crate::work_order_admin::NewWorkOrder;
 
@@ -39,6 +40,15 @@ pub trait WorkOrderRepo: Send + Sync {
     /// It MUST return [`Error::Unavailable`] when the store cannot be reached or no
     /// connection is free within its timeout, and [`Error::Internal`] for any other failure.
     async fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, Error>;
+
+    /// What [`WorkOrderRepo::attach_photo`] would answer for `photo` now, recording nothing:
+    /// the use case asks it before reading a new photo's object, so that a missing or closed
+    /// work order, a conflict and a retry are answered without touching object storage.
+    ///
+    /// An adapter MUST answer as [`decide`](crate::attachment::decide) says on what it reads
+    /// (no lock is needed: `attach_photo` decides again when it records), MUST NOT write, and
+    /// returns the errors of `attach_photo`.
+    async fn decide_attach(&self, photo: &NewPhoto) -> Result<AttachDecision, Error>;
 
     /// Checks that the store answers, for readiness probes.
     ///
@@ -178,4 +188,28 @@ pub trait WorkOrderRegistry: Send + Sync {
         status: WorkOrderStatus,
         at: OffsetDateTime,
     ) -> Result<bool, Error>;
+}
+
+/// Object storage, as the domain needs it: describing an object and presigning an upload.
+/// The domain decides what is acceptable; an adapter only talks to its store.
+#[async_trait]
+pub trait ObjectStore: Send + Sync {
+    /// What is stored under `key`: its size, stored content type, entity tag, SHA-256 when the
+    /// store knows it, and its first `first_bytes` bytes (all of them when it is shorter).
+    ///
+    /// An adapter MUST return `Ok(None)` when there is no object under `key`,
+    /// [`Error::Unavailable`] when the store cannot be reached or does not answer within its
+    /// timeout (never a wait without end), and [`Error::Internal`] for any other failure (a
+    /// refused signature, a missing bucket).
+    async fn describe(&self, key: &ObjectKey, first_bytes: usize) -> Result<Option<StoredObject>, Error>;
+
+    /// A URL through which a client without credentials PUTs the object of `upload`, valid
+    /// from `upload.signed_at` for `upload.lifetime`, with the headers the PUT must carry.
+    ///
+    /// An adapter MUST list `Content-Type` (the upload's type) among the headers, and
+    /// `Content-Length` when `upload.content_length` is given, and make the store refuse a PUT
+    /// whose value of any of them differs; when `upload.sha256` is given, the store MUST
+    /// refuse a body with another digest. It MUST return [`Error::Internal`] when it cannot
+    /// sign, and [`Error::Unavailable`] when signing needs a store that cannot be reached.
+    async fn presign_upload(&self, upload: &UploadRequest) -> Result<PresignedUpload, Error>;
 }

@@ -12,12 +12,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use workorder_domain::attachment::decide;
-use workorder_domain::conformance::{self, Harness, Unreachable};
-use workorder_domain::in_memory::{InMemoryApiKeyVerifier, InMemoryWorkOrderRepo, block_on};
+use workorder_domain::conformance::{self, Harness, ObjectStoreHarness, Unreachable};
+use workorder_domain::in_memory::{
+    InMemoryApiKeyVerifier, InMemoryObjectStore, InMemoryWorkOrderRepo, block_on,
+};
 use workorder_domain::{
     ApiKeyId, ApiKeyLabel, ApiKeyRegistry, ApiKeySecret, ApiKeyVerifier, AttachDecision, Attachment, Error,
-    NewPhoto, PhotoCursor, PhotoId, PhotoView, Principal, RecordedPhoto, TenantId, WorkOrderId,
-    WorkOrderReader, WorkOrderRepo, WorkOrderStatus, WorkOrderView,
+    NewPhoto, ObjectStore, PhotoCursor, PhotoId, PhotoView, PresignedUpload, Principal, RecordedPhoto,
+    TenantId, WorkOrderId, WorkOrderReader, WorkOrderRepo, WorkOrderStatus, WorkOrderView,
 };
 
 /// Keys for either harness: the in-memory verifier issues, verifies and revokes them.
@@ -156,6 +158,17 @@ impl WorkOrderRepo for Toy {
                 Ok(attachment)
             }
         }
+    }
+
+    async fn decide_attach(&self, photo: &NewPhoto) -> Result<AttachDecision, Error> {
+        self.check()?;
+        let tables = self.tables.lock().unwrap();
+        let status = self.status(&tables, &photo.tenant, photo.work_order_id);
+        let recorded = self
+            .photos_of(&tables, &photo.tenant, photo.work_order_id)
+            .find(|p| p.object_key == photo.object_key)
+            .map(RecordedPhoto::from);
+        Ok(decide(photo, status, recorded.as_ref()))
     }
 
     async fn ping(&self) -> Result<(), Error> {
@@ -300,4 +313,127 @@ fn checking_closed_before_replay_fails_the_retry_rule() {
 fn reporting_a_down_store_as_internal_fails_the_availability_rule() {
     let bugs = Bugs { down_is_internal: true, ..Bugs::default() };
     assert!(caught(bugs, conformance::availability::an_unreachable_store_is_unavailable_not_internal));
+}
+
+/// The in-memory object store, with uploads through its own tickets.
+#[derive(Default)]
+struct InMemoryObjectStoreHarness(Arc<InMemoryObjectStore>);
+
+impl ObjectStoreHarness for InMemoryObjectStoreHarness {
+    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
+        block_on(future)
+    }
+    fn store(&self) -> Arc<dyn ObjectStore> {
+        self.0.clone()
+    }
+    fn upload(
+        &self,
+        ticket: &PresignedUpload,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(), String> {
+        self.0.upload(&ticket.url, headers, body).map_err(|e| e.to_string())
+    }
+    fn unreachable(&self) -> Arc<dyn ObjectStore> {
+        let down = InMemoryObjectStore::default();
+        down.set_unavailable(true);
+        Arc::new(down)
+    }
+}
+
+mod in_memory_object_store {
+    workorder_domain::object_store_conformance_tests!(super::InMemoryObjectStoreHarness::default());
+}
+
+/// Bugs an object store adapter really has, each switched on alone.
+#[derive(Debug, Clone, Copy, Default)]
+struct StoreBugs {
+    missing_is_an_error: bool,
+    all_the_bytes: bool,
+    content_type_unsigned: bool,
+}
+
+/// The in-memory store behind an adapter with `bugs`.
+struct BrokenStore {
+    inner: Arc<InMemoryObjectStore>,
+    bugs: StoreBugs,
+}
+
+#[async_trait]
+impl ObjectStore for BrokenStore {
+    async fn describe(
+        &self,
+        key: &workorder_domain::ObjectKey,
+        first_bytes: usize,
+    ) -> Result<Option<workorder_domain::StoredObject>, Error> {
+        let asked = if self.bugs.all_the_bytes { usize::MAX } else { first_bytes };
+        match self.inner.describe(key, asked).await? {
+            None if self.bugs.missing_is_an_error => Err(Error::internal("HTTP 404")),
+            other => Ok(other),
+        }
+    }
+
+    async fn presign_upload(
+        &self,
+        upload: &workorder_domain::UploadRequest,
+    ) -> Result<PresignedUpload, Error> {
+        let mut ticket = self.inner.presign_upload(upload).await?;
+        if self.bugs.content_type_unsigned {
+            ticket.headers.retain(|(name, _)| name != "Content-Type");
+        }
+        Ok(ticket)
+    }
+}
+
+struct BrokenStoreHarness(InMemoryObjectStoreHarness, StoreBugs);
+
+impl ObjectStoreHarness for BrokenStoreHarness {
+    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
+        block_on(future)
+    }
+    fn store(&self) -> Arc<dyn ObjectStore> {
+        Arc::new(BrokenStore { inner: (self.0).0.clone(), bugs: self.1 })
+    }
+    fn upload(
+        &self,
+        ticket: &PresignedUpload,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(), String> {
+        self.0.upload(ticket, headers, body)
+    }
+    fn unreachable(&self) -> Arc<dyn ObjectStore> {
+        self.0.unreachable()
+    }
+}
+
+fn store_caught(bugs: StoreBugs, rule: fn(&BrokenStoreHarness)) -> bool {
+    let harness = BrokenStoreHarness(InMemoryObjectStoreHarness::default(), bugs);
+    std::panic::catch_unwind(AssertUnwindSafe(|| rule(&harness))).is_err()
+}
+
+#[test]
+fn an_object_store_that_reports_a_missing_object_as_an_error_fails_its_rule() {
+    let bugs = StoreBugs { missing_is_an_error: true, ..StoreBugs::default() };
+    assert!(store_caught(bugs, conformance::object_store::a_missing_object_is_described_as_none));
+}
+
+#[test]
+fn an_object_store_that_returns_more_bytes_than_asked_fails_its_rule() {
+    let bugs = StoreBugs { all_the_bytes: true, ..StoreBugs::default() };
+    assert!(store_caught(bugs, conformance::object_store::first_bytes_are_at_most_those_asked));
+}
+
+#[test]
+fn an_object_store_that_does_not_sign_the_content_type_fails_its_rule() {
+    let bugs = StoreBugs { content_type_unsigned: true, ..StoreBugs::default() };
+    assert!(store_caught(
+        bugs,
+        conformance::object_store::a_ticket_lists_its_signed_headers_and_expires_after_its_lifetime
+    ));
+    // And the rules pass on the same adapter without bugs.
+    assert!(!store_caught(
+        StoreBugs::default(),
+        conformance::object_store::a_missing_object_is_described_as_none
+    ));
 }

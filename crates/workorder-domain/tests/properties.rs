@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use workorder_domain::{CdnUrl, ObjectKey, PhotoCursor, Step, TakenAt, TenantId, WorkOrderId};
+use workorder_domain::{CdnBaseUrl, CdnUrl, ObjectKey, PhotoCursor, Step, TakenAt, TenantId, WorkOrderId};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
@@ -95,4 +95,38 @@ proptest! {
         prop_assert_eq!(cursor.to_string(), text);
         prop_assert_eq!(cursor.taken_at().instant(), at);
     }
+
+    #[test]
+    fn a_keys_cdn_url_decodes_back_to_the_key_and_shows_only_unreserved_bytes(
+        segments in prop::collection::vec("[a-zA-Z0-9_é€📷 %+~.()-]{1,30}", 1..5),
+    ) {
+        let key = segments.join("/");
+        prop_assume!(segments.iter().all(|s| s != "." && s != ".."));
+        let key = ObjectKey::parse(&key).unwrap();
+        let base = CdnBaseUrl::parse("https://cdn.example.com/p/").unwrap();
+        let url = base.url_of(&key);
+        let path = url.strip_prefix("https://cdn.example.com/p/").unwrap();
+        prop_assert!(path.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~/%".contains(&b)));
+        let decoded: Option<Vec<String>> = path.split('/').map(percent_decode).collect();
+        prop_assert_eq!(decoded.map(|d| d.join("/")), Some(key.as_str().to_owned()));
+        prop_assert!(base.serves(&key, &CdnUrl::parse(&url).unwrap()));
+    }
+}
+
+/// `%XX` back to bytes, the rest as is; `None` for a malformed escape or bytes that are not
+/// UTF-8.
+fn percent_decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(segment.get(i + 1..i + 3)?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }

@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use workorder_domain::{ApiKeySecret, Error, Principal, WorkOrderId};
+use workorder_domain::{ApiKeySecret, Error, IssueUploadTicket, Principal, WorkOrderId};
 
 use crate::AppState;
 use crate::auth_limit::FailureVerdict;
@@ -67,6 +67,22 @@ impl FromRequest for WorkOrderPath {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let raw = req.match_info().get("id").unwrap_or_default();
         std::future::ready(WorkOrderId::parse(raw).map(WorkOrderPath).map_err(|e| Error::from(e).into()))
+    }
+}
+
+/// The upload-ticket use case, or 501 `OBJECT_STORE_NOT_CONFIGURED` when the service has no
+/// object storage: after the key, before the path, as the contract orders them.
+#[derive(Debug, Clone)]
+pub(crate) struct UploadTickets(pub(crate) IssueUploadTicket);
+
+impl FromRequest for UploadTickets {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(app_state(req).and_then(|state| {
+            state.upload_tickets.clone().map(UploadTickets).ok_or(Error::ObjectStoreNotConfigured.into())
+        }))
     }
 }
 

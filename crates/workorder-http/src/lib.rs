@@ -12,8 +12,8 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use workorder_domain::{
-    ApiKeyVerifier, AttachPhoto, AttachPolicy, Clock, GetPhoto, ListPhotos, PhotoIdGenerator, PoolProbe,
-    ViewWorkOrder, WorkOrderReader, WorkOrderRepo,
+    ApiKeyVerifier, AttachPhoto, AttachPolicy, Clock, GetPhoto, IssueUploadTicket, ListPhotos, ObjectPolicy,
+    ObjectStore, PhotoIdGenerator, PoolProbe, ViewWorkOrder, WorkOrderReader, WorkOrderRepo,
 };
 
 mod auth_limit;
@@ -21,6 +21,7 @@ mod error;
 mod extract;
 pub(crate) mod metrics;
 mod middleware;
+mod object_store_metrics;
 mod openapi;
 mod routes;
 
@@ -42,6 +43,8 @@ pub struct AppState {
     pub list_photos: ListPhotos,
     /// The GetPhoto use case.
     pub get_photo: GetPhoto,
+    /// The IssueUploadTicket use case, when object storage is configured.
+    pub upload_tickets: Option<IssueUploadTicket>,
     /// Verifies `X-API-Key`.
     pub verifier: Arc<dyn ApiKeyVerifier>,
     /// The metrics, shared by every worker.
@@ -70,23 +73,58 @@ pub struct Ports {
     pub photo_ids: Arc<dyn PhotoIdGenerator>,
     /// The database pool, for its metrics, when there is one.
     pub pool: Option<Arc<dyn PoolProbe>>,
+    /// Object storage, when configured: photos are then verified and tickets handed out.
+    pub object_storage: Option<ObjectStorage>,
+}
+
+/// An object store and the rules its photos are held to.
+#[derive(Clone)]
+pub struct ObjectStorage {
+    /// The store.
+    pub store: Arc<dyn ObjectStore>,
+    /// The rules.
+    pub policy: ObjectPolicy,
 }
 
 impl AppState {
     /// The use cases over `ports`, with fresh metrics and limiter: the one way the binary and
     /// the tests build the application's state.
     pub fn new(ports: Ports, policy: AttachPolicy, auth_failure_limit: AuthFailureLimit) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        let mut attach = AttachPhoto::new(ports.repo, ports.clock.clone(), ports.photo_ids.clone(), policy);
+        let mut upload_tickets = None;
+        if let Some(storage) = ports.object_storage {
+            // Every call to the store is timed and counted, whichever use case makes it.
+            let store: Arc<dyn ObjectStore> =
+                Arc::new(object_store_metrics::Metered::new(storage.store, metrics.clone()));
+            attach = attach.with_object_storage(store.clone(), storage.policy.clone());
+            upload_tickets = Some(IssueUploadTicket::new(
+                store,
+                ports.reader.clone(),
+                ports.clock,
+                ports.photo_ids,
+                storage.policy,
+            ));
+        }
         Self {
-            attach: AttachPhoto::new(ports.repo, ports.clock, ports.photo_ids, policy),
+            attach,
             view_work_order: ViewWorkOrder::new(ports.reader.clone()),
             list_photos: ListPhotos::new(ports.reader.clone()),
             get_photo: GetPhoto::new(ports.reader),
+            upload_tickets,
             verifier: ports.verifier,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             pool: ports.pool,
             auth_limiter: Arc::new(AuthLimiter::new(auth_failure_limit)),
             trusted_proxies: TrustedProxies::default(),
         }
+    }
+}
+
+impl AppState {
+    /// Whether object storage is configured (then tickets are handed out and photos verified).
+    pub(crate) fn object_storage_configured(&self) -> bool {
+        self.upload_tickets.is_some()
     }
 }
 
@@ -114,6 +152,10 @@ pub fn app(
             web::resource("/v1/work-orders/{id}/photos")
                 .route(web::post().to(routes::attach_photo::attach_photo))
                 .route(web::get().to(routes::photos::list_photos)),
+        )
+        .service(
+            web::resource("/v1/work-orders/{id}/photo-uploads")
+                .route(web::post().to(routes::photo_uploads::issue_upload_ticket)),
         )
         .service(
             web::resource("/v1/work-orders/{id}/photos/{photoId}")

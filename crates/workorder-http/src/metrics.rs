@@ -1,5 +1,6 @@
 //! `/metrics` in the Prometheus (OpenMetrics) text format: requests by route and status,
-//! latency, photos attached, authentication failures, and the database pool.
+//! latency, photos attached, authentication failures, the database pool, and object storage
+//! (verifications by outcome, calls by operation and result with their latency).
 
 use actix_web::{HttpResponse, web};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -50,6 +51,12 @@ struct OutcomeLabels {
     outcome: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ObjectStoreLabels {
+    operation: &'static str,
+    result: &'static str,
+}
+
 fn latency_histogram() -> Histogram {
     // 0.5 ms to ~4 s: a request's database work is about a millisecond.
     Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.0005, 2.0, 14))
@@ -68,6 +75,8 @@ pub struct Metrics {
     pool_max: Gauge,
     pool_waits: Counter,
     pool_timeouts: Counter,
+    verifications: Family<OutcomeLabels, Counter>,
+    object_store: Family<ObjectStoreLabels, Histogram, fn() -> Histogram>,
 }
 
 impl Default for Metrics {
@@ -102,7 +111,23 @@ impl Default for Metrics {
             "Requests that gave up waiting for a connection (answered 503)",
             pool_timeouts.clone(),
         );
+        let verifications = Family::<OutcomeLabels, Counter>::default();
+        let object_store = Family::<ObjectStoreLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram,
+        );
+        registry.register(
+            "photo_verifications",
+            "Verifications of a new photo's object: accepted, not_found, rejected",
+            verifications.clone(),
+        );
+        registry.register(
+            "object_store_request_duration_seconds",
+            "Object-store calls by operation (describe, presign) and result (ok, not_found, unavailable, error)",
+            object_store.clone(),
+        );
         Self {
+            verifications,
+            object_store,
             registry,
             requests,
             latency,
@@ -132,6 +157,16 @@ impl Metrics {
             Disposition::AlreadyAttached => "already_attached",
         };
         self.photos.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    /// A verification's outcome: `accepted`, `not_found` or `rejected`.
+    pub(crate) fn observe_verification(&self, outcome: &'static str) {
+        self.verifications.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    /// An object-store call: how long it took and how it ended.
+    pub(crate) fn observe_object_store(&self, operation: &'static str, result: &'static str, seconds: f64) {
+        self.object_store.get_or_create(&ObjectStoreLabels { operation, result }).observe(seconds);
     }
 
     pub(crate) fn observe_auth_failure(&self) {

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use workorder_domain::{Error, Field, FieldError, WorkOrderStatus};
 
 use crate::error::{ApiError, ErrorPayload};
-use crate::routes::{attach_photo, health, photos, work_orders};
+use crate::routes::{attach_photo, health, photo_uploads, photos, work_orders};
 
 /// The contract's error body.
 #[derive(Debug, ToSchema, serde::Serialize)]
@@ -63,6 +63,7 @@ pub(crate) struct DetailSchema {
     ),
     paths(
         attach_photo::attach_photo,
+        photo_uploads::issue_upload_ticket,
         photos::list_photos,
         photos::get_photo,
         work_orders::get_work_order,
@@ -98,6 +99,7 @@ fn field(field: Field, message: &str) -> FieldError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operation {
     AttachPhoto,
+    CreatePhotoUpload,
     ListPhotos,
     GetPhoto,
     GetWorkOrder,
@@ -108,8 +110,9 @@ enum Operation {
 }
 
 impl Operation {
-    const ALL: [Operation; 8] = [
+    const ALL: [Operation; 9] = [
         Operation::AttachPhoto,
+        Operation::CreatePhotoUpload,
         Operation::ListPhotos,
         Operation::GetPhoto,
         Operation::GetWorkOrder,
@@ -123,6 +126,7 @@ impl Operation {
     fn id(self) -> &'static str {
         match self {
             Operation::AttachPhoto => "attachPhoto",
+            Operation::CreatePhotoUpload => "createPhotoUpload",
             Operation::ListPhotos => "listPhotos",
             Operation::GetPhoto => "getPhoto",
             Operation::GetWorkOrder => "getWorkOrder",
@@ -160,6 +164,25 @@ impl Operation {
                 not_found,
                 ApiError::Domain(Error::WorkOrderClosed(WorkOrderStatus::Closed)),
                 ApiError::Domain(Error::PhotoConflict),
+                ApiError::Domain(Error::PhotoObjectNotFound),
+                ApiError::Domain(Error::PhotoObjectRejected(vec![
+                    field(Field::Size, "dépasse la taille maximale de 26214400 octets"),
+                    field(Field::Content, "les premiers octets ne sont pas ceux d'une image image/jpeg"),
+                ])),
+                ApiError::PayloadTooLarge,
+                ApiError::UnsupportedMediaType,
+                ApiError::RequestTimeout,
+            ]),
+            Operation::CreatePhotoUpload => authenticated(vec![
+                ApiError::Domain(Error::InvalidUpload(vec![
+                    field(Field::ContentType, "type non accepté ; types acceptés : image/jpeg, image/png"),
+                    field(Field::Sha256, "doit être 64 chiffres hexadécimaux"),
+                ])),
+                bad_id,
+                unauthenticated,
+                not_found,
+                ApiError::Domain(Error::WorkOrderClosed(WorkOrderStatus::Closed)),
+                ApiError::Domain(Error::ObjectStoreNotConfigured),
                 ApiError::PayloadTooLarge,
                 ApiError::UnsupportedMediaType,
                 ApiError::RequestTimeout,

@@ -3,5 +3,6 @@
 
 pub(crate) mod attach_photo;
 pub(crate) mod health;
+pub(crate) mod photo_uploads;
 pub(crate) mod photos;
 pub(crate) mod work_orders;

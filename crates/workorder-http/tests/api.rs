@@ -1,12 +1,11 @@
 //! The HTTP contract, in process, over the in-memory adapters: every row of the error table,
 //! success, retry and conflict, with status, headers and the whole body.
 
-#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
-
 mod support;
 
 use std::sync::Arc;
 
+use support::http::{Answer, call};
 use support::{GLOBEX_KEY, KEY, WO, World, world, world_with};
 
 use actix_web::http::StatusCode;
@@ -34,67 +33,6 @@ fn post(id: &str) -> TestRequest {
         .uri(&format!("/v1/work-orders/{id}/photos"))
         .insert_header(("X-API-Key", KEY))
         .insert_header(("Content-Type", "application/json"))
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: actix_web::http::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-
-    /// Asserts the contract's error body, whole: its fields, and that status and trace id
-    /// agree with the answer's.
-    fn assert_error(&self, status: u16, code: &str, origin: Option<(&str, &str)>) {
-        assert_eq!(self.status.as_u16(), status, "{}", self.body);
-        assert_eq!(self.body["code"], code, "{}", self.body);
-        assert_eq!(self.body["status"], status);
-        assert_eq!(self.body["traceId"].as_str(), self.header("x-trace-id"));
-        assert!(self.body["message"].as_str().is_some_and(|m| !m.is_empty()));
-        match origin {
-            Some((context, module)) => {
-                assert_eq!(self.body["origin"], json!({ "boundedContext": context, "module": module }))
-            }
-            None => assert!(self.body.get("origin").is_none(), "{}", self.body),
-        }
-        let keys: Vec<&str> = self.body.as_object().unwrap().keys().map(String::as_str).collect();
-        for key in keys {
-            assert!(["code", "message", "status", "traceId", "origin", "details"].contains(&key), "{key}");
-        }
-        assert_eq!(self.header("content-type"), Some("application/json"));
-        assert_eq!(self.header("cache-control"), Some("no-store"));
-    }
-
-    fn detail_fields(&self) -> Vec<&str> {
-        self.body["details"]
-            .as_array()
-            .map_or_else(Vec::new, |d| d.iter().map(|e| e["field"].as_str().unwrap()).collect())
-    }
-}
-
-async fn call(world: &World, req: TestRequest) -> Answer {
-    let service = test::init_service(app(world.state.clone())).await;
-    let (status, headers, bytes) = match test::try_call_service(&service, req.to_request()).await {
-        Ok(response) => {
-            let (status, headers) = (response.status(), response.headers().clone());
-            (status, headers, test::read_body(response).await)
-        }
-        // An error that leaves the application is rendered by actix's dispatcher, like this.
-        Err(error) => {
-            let response = error.error_response();
-            let (status, headers) = (response.status(), response.headers().clone());
-            (status, headers, actix_web::body::to_bytes(response.into_body()).await.unwrap())
-        }
-    };
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    assert!(headers.contains_key("x-trace-id"), "every answer carries a trace id");
-    assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
-    assert!(!headers.contains_key("server"));
-    Answer { status, headers, body }
 }
 
 #[actix_web::test]
@@ -440,6 +378,10 @@ impl WorkOrderRepo for Broken {
         if self.panics {
             panic!("bug in the adapter");
         }
+        Err(Error::internal("SELECT secret FROM /var/lib/db: syntax error"))
+    }
+
+    async fn decide_attach(&self, _: &NewPhoto) -> Result<workorder_domain::AttachDecision, Error> {
         Err(Error::internal("SELECT secret FROM /var/lib/db: syntax error"))
     }
 

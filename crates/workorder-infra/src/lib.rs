@@ -8,6 +8,7 @@
 //!   `WorkOrderRegistry`; the attach is atomic.
 //! - [`DieselApiKeyVerifier`]: the domain's `ApiKeyVerifier`, with a bounded cache of at most 25 s.
 //! - [`DieselApiKeyRegistry`]: the domain's `ApiKeyRegistry`.
+//! - [`S3ObjectStore`]: the domain's `ObjectStore` on an S3-compatible server.
 //!
 //! Database work runs on tokio's blocking threads (`spawn_blocking`), never on the caller's
 //! async workers, so the adapters need a tokio runtime but not actix.
@@ -19,6 +20,7 @@ mod attach;
 mod connection;
 mod database;
 mod database_url;
+mod decide_attach;
 mod error;
 mod failure;
 mod migrations;
@@ -26,6 +28,7 @@ mod pg_attach_new_photo;
 mod reads;
 mod repo;
 mod rows;
+mod s3;
 mod schema;
 mod work_order_registry;
 
@@ -40,3 +43,4 @@ pub use database::{Database, DatabaseConfig};
 pub use database_url::{Backend, DatabaseUrl, InvalidDatabaseUrl};
 pub use error::InfraError;
 pub use repo::DieselWorkOrderRepo;
+pub use s3::{InvalidS3Config, ObjectStoreCheckError, S3Config, S3ObjectStore, S3Secret};

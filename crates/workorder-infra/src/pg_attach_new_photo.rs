@@ -17,11 +17,11 @@
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use workorder_domain::attachment::decide;
 use workorder_domain::{AttachDecision, Attachment, Error, NewPhoto, WorkOrderStatus};
 
-use crate::rows::to_utc_timestamp;
+use crate::rows::{ObjectColumns, to_utc_timestamp};
 
 /// Attaches `photo` if it is new and its work order accepts it. `None`: nothing was inserted
 /// and the work order exists, so the answer needs the transactional path.
@@ -41,6 +41,7 @@ pub(crate) fn attach(
         step: photo.step.as_ref().map(|s| s.as_str()),
         created_at: to_utc_timestamp(photo.recorded_at),
         api_key_id: &api_key_id,
+        object: ObjectColumns::of(photo.object.as_ref()),
     };
     let rows: Vec<(String, Option<String>)> = statement.load(conn)?;
     let Some((status, inserted)) = rows.into_iter().next() else {
@@ -79,6 +80,7 @@ struct AttachInOneStatement<'a> {
     step: Option<&'a str>,
     created_at: time::PrimitiveDateTime,
     api_key_id: &'a str,
+    object: ObjectColumns,
 }
 
 impl QueryId for AttachInOneStatement<'_> {
@@ -102,7 +104,8 @@ impl QueryFragment<Pg> for AttachInOneStatement<'_> {
         out.push_bind_param::<Text, _>(self.work_order_id)?;
         out.push_sql(
             " FOR NO KEY UPDATE), ins AS (INSERT INTO photos (tenant_id, id, work_order_id, object_key, cdn_url, \
-             taken_at, step, created_at, api_key_id) SELECT ",
+             taken_at, step, created_at, api_key_id, object_size_bytes, object_content_type, object_etag, \
+             object_sha256, object_verified_at) SELECT ",
         );
         out.push_bind_param::<Text, _>(self.tenant)?;
         out.push_sql(", ");
@@ -121,6 +124,16 @@ impl QueryFragment<Pg> for AttachInOneStatement<'_> {
         out.push_bind_param::<Timestamp, _>(&self.created_at)?;
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(self.api_key_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&self.object.object_size_bytes)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.object.object_content_type)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.object.object_etag)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.object.object_sha256)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&self.object.object_verified_at)?;
         out.push_sql(" FROM wo WHERE wo.status NOT IN (");
         // The statuses are the domain's constants, not input: written as literals, the
         // statement's text is the same on every call and stays prepared.

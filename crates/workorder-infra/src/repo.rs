@@ -4,13 +4,14 @@ use async_trait::async_trait;
 use diesel::RunQueryDsl;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use workorder_domain::{
-    Attachment, Error, NewPhoto, PhotoCursor, PhotoId, PhotoView, PoolProbe, TenantId, WorkOrderId,
-    WorkOrderReader, WorkOrderRepo, WorkOrderView,
+    AttachDecision, Attachment, Error, NewPhoto, PhotoCursor, PhotoId, PhotoView, PoolProbe, TenantId,
+    WorkOrderId, WorkOrderReader, WorkOrderRepo, WorkOrderView,
 };
 
 use crate::attach::attach_photo;
 use crate::connection::{AnyConnection, ping, write_transaction};
 use crate::database::{Database, WriteState};
+use crate::decide_attach::decide_attach;
 use crate::failure::to_domain;
 use crate::reads;
 use crate::rows::{PhotoRow, to_utc_timestamp};
@@ -37,6 +38,11 @@ impl DieselWorkOrderRepo {
 impl WorkOrderRepo for DieselWorkOrderRepo {
     async fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, Error> {
         self.db.run_write(move |conn| attach_photo(conn, &photo).map_err(to_domain)?).await
+    }
+
+    async fn decide_attach(&self, photo: &NewPhoto) -> Result<AttachDecision, Error> {
+        let photo = photo.clone();
+        self.db.run(move |conn| decide_attach(conn, &photo).map_err(to_domain)?).await
     }
 
     async fn ping(&self) -> Result<(), Error> {

@@ -4,7 +4,8 @@
 use diesel::prelude::*;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use workorder_domain::{
-    CdnUrl, Error, NewPhoto, ObjectKey, PhotoView, RecordedPhoto, Step, TakenAt, truncate_to_micros,
+    CdnUrl, Error, NewPhoto, ObjectKey, PhotoContentType, PhotoView, RecordedPhoto, Sha256Digest, Step,
+    TakenAt, VerifiedObject, truncate_to_micros,
 };
 
 use crate::schema::{api_keys, photos, work_orders};
@@ -52,11 +53,61 @@ pub(crate) struct NewPhotoRow<'a> {
     step: Option<&'a str>,
     created_at: PrimitiveDateTime,
     api_key_id: String,
+    #[diesel(embed)]
+    object: ObjectColumns,
+}
+
+/// What was verified of a photo's object, as its nullable columns hold it: all `None` for a
+/// photo recorded without verification.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = photos)]
+pub(crate) struct ObjectColumns {
+    pub(crate) object_size_bytes: Option<i64>,
+    pub(crate) object_content_type: Option<String>,
+    pub(crate) object_etag: Option<String>,
+    pub(crate) object_sha256: Option<String>,
+    pub(crate) object_verified_at: Option<PrimitiveDateTime>,
+}
+
+impl ObjectColumns {
+    /// The columns of `object`, or all null.
+    pub(crate) fn of(object: Option<&VerifiedObject>) -> Self {
+        let Some(object) = object else { return Self::default() };
+        Self {
+            // A size over i64::MAX bytes cannot have been stored; it saturates rather than wraps.
+            object_size_bytes: Some(i64::try_from(object.size_bytes).unwrap_or(i64::MAX)),
+            object_content_type: Some(object.content_type.as_str().to_owned()),
+            object_etag: Some(object.etag.clone()),
+            object_sha256: object.sha256.map(|d| d.to_hex()),
+            object_verified_at: Some(to_utc_timestamp(object.verified_at)),
+        }
+    }
+
+    /// The domain's verified object; columns half filled are a fault of ours.
+    pub(crate) fn into_object(self) -> Result<Option<VerifiedObject>, Error> {
+        match (self.object_size_bytes, self.object_content_type, self.object_etag, self.object_verified_at) {
+            (None, None, None, None) if self.object_sha256.is_none() => Ok(None),
+            (Some(size), Some(content_type), Some(etag), Some(verified_at)) => Ok(Some(VerifiedObject {
+                size_bytes: u64::try_from(size).map_err(Error::internal)?,
+                content_type: PhotoContentType::parse(&content_type).map_err(Error::internal)?,
+                etag,
+                sha256: self
+                    .object_sha256
+                    .as_deref()
+                    .map(Sha256Digest::parse_hex)
+                    .transpose()
+                    .map_err(Error::internal)?,
+                verified_at: verified_at.assume_utc(),
+            })),
+            _ => Err(Error::internal("a photo's object columns are half filled")),
+        }
+    }
 }
 
 impl<'a> From<&'a NewPhoto> for NewPhotoRow<'a> {
     fn from(photo: &'a NewPhoto) -> Self {
         Self {
+            object: ObjectColumns::of(photo.object.as_ref()),
             tenant_id: photo.tenant.as_str(),
             id: photo.photo_id.to_string(),
             work_order_id: photo.work_order_id.to_string(),
@@ -80,6 +131,8 @@ pub(crate) struct PhotoRow {
     taken_at: PrimitiveDateTime,
     step: Option<String>,
     created_at: PrimitiveDateTime,
+    #[diesel(embed)]
+    object: ObjectColumns,
 }
 
 impl PhotoRow {
@@ -97,6 +150,7 @@ impl PhotoRow {
             taken_at: recorded.taken_at,
             step: recorded.step,
             created_at,
+            object: self.object.into_object()?,
         })
     }
 }
@@ -105,10 +159,10 @@ impl PhotoRow {
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = photos)]
 pub(crate) struct RecordedPhotoRow {
-    id: String,
-    cdn_url: String,
-    taken_at: PrimitiveDateTime,
-    step: Option<String>,
+    pub(crate) id: String,
+    pub(crate) cdn_url: String,
+    pub(crate) taken_at: PrimitiveDateTime,
+    pub(crate) step: Option<String>,
 }
 
 impl RecordedPhotoRow {

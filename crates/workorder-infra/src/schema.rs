@@ -22,6 +22,11 @@ diesel::table! {
         step -> Nullable<Text>,
         created_at -> Timestamp,
         api_key_id -> Text,
+        object_size_bytes -> Nullable<Int8>,
+        object_content_type -> Nullable<Text>,
+        object_etag -> Nullable<Text>,
+        object_sha256 -> Nullable<Text>,
+        object_verified_at -> Nullable<Timestamp>,
     }
 }
 

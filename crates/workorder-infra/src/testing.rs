@@ -1,6 +1,6 @@
 //! Databases for tests: a fresh SQLite file, or a fresh PostgreSQL database on the server
 //! named by `WORKORDER_TEST_POSTGRES_URL`; each is dropped when the test ends, so tests run in
-//! parallel. Enabled by the `testing` feature, for tests only: a fixture that cannot be set up
+//! parallel. And a real S3 server per test ([`S3Server`]). Enabled by the `testing` feature, for tests only: a fixture that cannot be set up
 //! panics (its `expect`s), which is how a test reports that its ground is missing.
 
 use std::path::PathBuf;
@@ -9,6 +9,10 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use ulid::Ulid;
 
 use crate::database_url::DatabaseUrl;
+
+mod s3_server;
+
+pub use s3_server::{S3S_FS, S3Server, TEST_BUCKET};
 
 /// The variable naming the PostgreSQL server tests may create databases on.
 pub const POSTGRES_URL_VARIABLE: &str = "WORKORDER_TEST_POSTGRES_URL";

@@ -36,6 +36,7 @@ pub(crate) fn photo(by: &Principal, work_order_id: WorkOrderId, key: &str) -> Ne
         step: Some(Step::parse("avant réparation").expect("a step")),
         attached_by: by.key_id(),
         recorded_at: datetime!(2026-04-15 12:05:00.654321 UTC),
+        object: None,
     }
 }
 

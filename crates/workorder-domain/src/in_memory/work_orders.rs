@@ -77,17 +77,18 @@ impl WorkOrderRepo for InMemoryWorkOrderRepo {
     async fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, Error> {
         // The lock is held from the look-up to the insert: the attach is atomic.
         let mut store = lock(&self.store);
-        store.check()?;
-        let status = store.work_orders.get(&(photo.tenant.clone(), photo.work_order_id)).map(|wo| wo.status);
-        let key = (photo.tenant.clone(), photo.work_order_id, photo.object_key.clone());
-        let recorded = store.photos.get(&key).map(RecordedPhoto::from);
-        match attachment::decide(&photo, status, recorded.as_ref()) {
+        match store.decide(&photo)? {
             AttachDecision::Answer(answer) => answer,
             AttachDecision::Record(attachment) => {
+                let key = (photo.tenant.clone(), photo.work_order_id, photo.object_key.clone());
                 store.photos.insert(key, photo);
                 Ok(attachment)
             }
         }
+    }
+
+    async fn decide_attach(&self, photo: &NewPhoto) -> Result<AttachDecision, Error> {
+        lock(&self.store).decide(photo)
     }
 
     async fn ping(&self) -> Result<(), Error> {
@@ -98,6 +99,15 @@ impl WorkOrderRepo for InMemoryWorkOrderRepo {
 impl Tables {
     fn check(&self) -> Result<(), Error> {
         if self.unavailable { Err(Error::unavailable(SwitchedOff)) } else { Ok(()) }
+    }
+
+    /// What the attach of `photo` answers on what the tables hold now.
+    fn decide(&self, photo: &NewPhoto) -> Result<AttachDecision, Error> {
+        self.check()?;
+        let status = self.work_orders.get(&(photo.tenant.clone(), photo.work_order_id)).map(|wo| wo.status);
+        let key = (photo.tenant.clone(), photo.work_order_id, photo.object_key.clone());
+        let recorded = self.photos.get(&key).map(RecordedPhoto::from);
+        Ok(attachment::decide(photo, status, recorded.as_ref()))
     }
 
     fn work_order(&self, tenant: &TenantId, id: WorkOrderId) -> Result<&StoredWorkOrder, Error> {

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use workorder_domain::{
-    AttachPhoto, AttachPhotoCommand, Disposition, Error, Field, FieldError, PhotoFields, WorkOrderId,
+    AttachPhoto, AttachPhotoCommand, Disposition, Error, Field, FieldError, PhotoFields, Principal,
+    WorkOrderId,
 };
 
 use crate::AppState;
@@ -76,7 +77,9 @@ pub(crate) struct AttachedResponse {
 /// Attach a photo (already in object storage) to a work order.
 ///
 /// A retry with the same `minioObjectKey` and the same data answers 200 with the first
-/// `photoId`; other data under the same key answers 409 `PHOTO_CONFLICT`.
+/// `photoId`; other data under the same key answers 409 `PHOTO_CONFLICT`. With object storage
+/// configured, the key must start with the tenant's `{tenant}/`, and a new photo's object is
+/// read first: 422 when it is missing or not an accepted photo, 503 when the store is down.
 #[utoipa::path(
     post,
     path = "/v1/work-orders/{id}/photos",
@@ -101,9 +104,21 @@ pub(crate) async fn attach_photo(
 ) -> Result<HttpResponse, ApiError> {
     require_json(&req)?;
     let bytes = read_body(&req, payload).await?;
-    let command = decode_command(&state.attach, id, &bytes)?;
+    let command = decode(&state.attach, Some(&principal), id, &bytes)?;
 
-    let outcome = state.attach.attach(&principal, command).await?;
+    let answer = state.attach.attach(&principal, command).await;
+    if state.object_storage_configured() {
+        let outcome = match &answer {
+            Ok(o) if o.disposition == Disposition::Created => Some("accepted"),
+            Err(Error::PhotoObjectNotFound) => Some("not_found"),
+            Err(Error::PhotoObjectRejected(_)) => Some("rejected"),
+            _ => None,
+        };
+        if let Some(outcome) = outcome {
+            state.metrics.observe_verification(outcome);
+        }
+    }
+    let outcome = answer?;
     state.metrics.observe_attach(outcome.disposition);
     let status = match outcome.disposition {
         Disposition::Created => StatusCode::CREATED,
@@ -127,20 +142,18 @@ pub fn decode_command(
     work_order_id: WorkOrderId,
     bytes: &[u8],
 ) -> Result<AttachPhotoCommand, ApiError> {
-    // serde_json skips an ignored field's string without decoding it, so an invalid byte in
-    // an unknown field would pass: the whole body must be UTF-8 (RFC 8259, section 8.1).
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        ApiError::invalid_body(format!(
-            "le corps n'est pas de l'UTF-8 valide (octet {})",
-            e.valid_up_to() + 1
-        ))
-    })?;
-    let body: AttachPhotoBody = serde_json::from_str(text).map_err(describe_json_error)?;
-    // serde fills a struct from an array too ([key, url, takenAt, step]); the body must be an
-    // object. It parsed, so the first byte that is not white space is `{` or `[`.
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ApiError::invalid_body("le corps doit être un objet JSON, sans champ en double"));
-    }
+    decode(service, None, work_order_id, bytes)
+}
+
+/// [`decode_command`] for the caller, whose tenant the key must lie under when object
+/// storage is configured.
+fn decode(
+    service: &AttachPhoto,
+    principal: Option<&Principal>,
+    work_order_id: WorkOrderId,
+    bytes: &[u8],
+) -> Result<AttachPhotoCommand, ApiError> {
+    let body: AttachPhotoBody = parse_json_object(bytes).map_err(ApiError::invalid_body)?;
     let mut errors = Vec::new();
     let fields = PhotoFields {
         minio_object_key: string_field(&mut errors, Field::MinioObjectKey, body.minio_object_key.as_ref()),
@@ -148,7 +161,11 @@ pub fn decode_command(
         taken_at: string_field(&mut errors, Field::TakenAt, body.taken_at.as_ref()),
         step: string_field(&mut errors, Field::Step, body.step.as_ref()),
     };
-    match service.command(work_order_id, fields) {
+    let command = match principal {
+        Some(principal) => service.command_for(principal, work_order_id, fields),
+        None => service.command(work_order_id, fields),
+    };
+    match command {
         Ok(command) if errors.is_empty() => Ok(command),
         Ok(_) => Err(Error::InvalidPhoto(errors).into()),
         Err(Error::InvalidPhoto(mut more)) => {
@@ -163,7 +180,7 @@ pub fn decode_command(
 }
 
 /// `application/json`, with parameters; a charset, if given, must be UTF-8.
-fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+pub(crate) fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
     let mime = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -183,7 +200,10 @@ fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 /// The body, refused as soon as it is known to pass the limit.
-async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+pub(crate) async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<web::BytesMut, ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -209,19 +229,38 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<web::
     tokio::time::timeout(BODY_TIMEOUT, read).await.map_err(|_| ApiError::RequestTimeout)?
 }
 
-fn describe_json_error(error: serde_json::Error) -> ApiError {
+/// A body that must be a JSON object, or what a client is told of it.
+pub(crate) fn parse_json_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    // serde_json skips an ignored field's string without decoding it, so an invalid byte in
+    // an unknown field would pass: the whole body must be UTF-8 (RFC 8259, section 8.1).
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("le corps n'est pas de l'UTF-8 valide (octet {})", e.valid_up_to() + 1))?;
+    let body: T = serde_json::from_str(text).map_err(|e| json_error_message(&e))?;
+    // serde fills a struct from an array too ([key, url, takenAt, step]); the body must be an
+    // object. It parsed, so the first byte that is not white space is `{` or `[`.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err("le corps doit être un objet JSON, sans champ en double".to_owned());
+    }
+    Ok(body)
+}
+
+/// What a client is told of a body that is not the JSON object a route expects.
+fn json_error_message(error: &serde_json::Error) -> String {
     use serde_json::error::Category;
-    let message = match error.classify() {
+    match error.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
             format!("JSON invalide ou tronqué (ligne {}, colonne {})", error.line(), error.column())
         }
         Category::Data => "le corps doit être un objet JSON, sans champ en double".to_owned(),
-    };
-    ApiError::invalid_body(message)
+    }
 }
 
 /// The field as a string; `null` counts as absent. Any other type is a field error.
-fn string_field<'a>(errors: &mut Vec<FieldError>, field: Field, value: Option<&'a Value>) -> Option<&'a str> {
+pub(crate) fn string_field<'a>(
+    errors: &mut Vec<FieldError>,
+    field: Field,
+    value: Option<&'a Value>,
+) -> Option<&'a str> {
     match value {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
-use workorder_domain::{Error, Field, FieldError, PhotoView, rfc3339};
+use workorder_domain::{Error, Field, FieldError, PhotoView, VerifiedObject, rfc3339};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -29,6 +29,40 @@ pub(crate) struct PhotoBody {
     /// When it was recorded (RFC 3339, UTC).
     #[schema(format = DateTime)]
     created_at: String,
+    /// What was verified of its object in object storage; null for a photo recorded without
+    /// verification.
+    object: Option<ObjectBody>,
+}
+
+/// What was verified of a photo's object when it was recorded.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ObjectBody {
+    /// Its size in bytes.
+    #[schema(example = 482113)]
+    size_bytes: u64,
+    /// Its stored content type.
+    #[schema(example = "image/jpeg")]
+    content_type: &'static str,
+    /// Its ETag in the store.
+    etag: String,
+    /// Its SHA-256 (hex) when the store knew it, else null.
+    sha256: Option<String>,
+    /// When it was verified (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    verified_at: String,
+}
+
+impl From<VerifiedObject> for ObjectBody {
+    fn from(object: VerifiedObject) -> Self {
+        Self {
+            size_bytes: object.size_bytes,
+            content_type: object.content_type.as_str(),
+            etag: object.etag,
+            sha256: object.sha256.map(|d| d.to_hex()),
+            verified_at: rfc3339(object.verified_at),
+        }
+    }
 }
 
 impl From<PhotoView> for PhotoBody {
@@ -40,6 +74,7 @@ impl From<PhotoView> for PhotoBody {
             taken_at: rfc3339(view.taken_at.instant()),
             step: view.step.map(|s| s.as_str().to_owned()),
             created_at: rfc3339(view.created_at),
+            object: view.object.map(ObjectBody::from),
         }
     }
 }

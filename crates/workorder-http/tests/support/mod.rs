@@ -6,12 +6,14 @@
 
 use std::sync::Arc;
 
-use workorder_domain::in_memory::{InMemoryApiKeyVerifier, InMemoryWorkOrderRepo};
+pub(crate) mod http;
+
+use workorder_domain::in_memory::{InMemoryApiKeyVerifier, InMemoryObjectStore, InMemoryWorkOrderRepo};
 use workorder_domain::{
-    ApiKeyId, AttachPolicy, Principal, SystemClock, TenantId, UlidPhotoIds, WorkOrderId, WorkOrderRepo,
-    WorkOrderStatus,
+    ApiKeyId, AttachPolicy, ObjectPolicy, Principal, SystemClock, TenantId, UlidPhotoIds, WorkOrderId,
+    WorkOrderRepo, WorkOrderStatus,
 };
-use workorder_http::{AppState, AuthFailureLimit, Ports};
+use workorder_http::{AppState, AuthFailureLimit, ObjectStorage, Ports};
 
 /// The work order in progress of tenant `acme`, in upper case as a client may send it.
 pub(crate) const WO: &str = "2489E9AD-2EE2-8E00-8EC9-32D5F69181C0";
@@ -32,6 +34,21 @@ pub(crate) fn world_with(
     in_memory: Arc<InMemoryWorkOrderRepo>,
     policy: AttachPolicy,
 ) -> World {
+    world_from(repo, in_memory, policy, None)
+}
+
+/// The world with object storage in `objects` under `policy`.
+pub(crate) fn world_with_storage(objects: Arc<InMemoryObjectStore>, policy: ObjectPolicy) -> World {
+    let repo = Arc::new(InMemoryWorkOrderRepo::default());
+    world_from(repo.clone(), repo, AttachPolicy::default(), Some(ObjectStorage { store: objects, policy }))
+}
+
+fn world_from(
+    repo: Arc<dyn WorkOrderRepo>,
+    in_memory: Arc<InMemoryWorkOrderRepo>,
+    policy: AttachPolicy,
+    object_storage: Option<ObjectStorage>,
+) -> World {
     let verifier = Arc::new(InMemoryApiKeyVerifier::default());
     let acme = TenantId::parse("acme").unwrap();
     verifier.add_key(KEY, Principal::new(acme.clone(), ApiKeyId::new(ulid::Ulid(1))));
@@ -47,6 +64,7 @@ pub(crate) fn world_with(
         clock: Arc::new(SystemClock),
         photo_ids: Arc::new(UlidPhotoIds),
         pool: None,
+        object_storage,
     };
     let state = AppState::new(ports, policy, AuthFailureLimit::default());
     World { repo: in_memory, verifier, state }

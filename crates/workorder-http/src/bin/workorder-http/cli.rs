@@ -15,6 +15,8 @@ pub(crate) struct Cli {
     pub(crate) database: DatabaseArgs,
     #[command(flatten)]
     pub(crate) serve: ServeArgs,
+    #[command(flatten)]
+    pub(crate) storage: crate::object_storage_settings::StorageArgs,
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
 }

@@ -6,6 +6,7 @@
 mod api_key_commands;
 mod cli;
 mod logging;
+mod object_storage_settings;
 mod server;
 mod settings;
 mod work_order_commands;
@@ -15,7 +16,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use workorder_domain::{ApiKeyAdminError, WorkOrderAdminError};
-use workorder_infra::{Database, InfraError, one_line};
+use workorder_infra::{Database, InfraError, ObjectStoreCheckError, one_line};
 
 use crate::cli::{Cli, Command};
 use crate::settings::Settings;
@@ -54,6 +55,9 @@ pub(crate) enum Failure {
     /// A command on work orders failed.
     #[error(transparent)]
     WorkOrder(#[from] WorkOrderAdminError),
+    /// The object store is unreachable or has no such bucket at start.
+    #[error(transparent)]
+    ObjectStore(#[from] ObjectStoreCheckError),
 }
 
 fn main() -> ExitCode {
@@ -73,13 +77,14 @@ fn main() -> ExitCode {
     };
     logging::init(cli.log_format);
     let command = cli.command.unwrap_or(Command::Serve);
-    let settings = match Settings::from_cli(cli.database, cli.serve, matches!(command, Command::Serve)) {
-        Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
+    let settings =
+        match Settings::from_cli(cli.database, cli.serve, cli.storage, matches!(command, Command::Serve)) {
+            Ok(settings) => settings,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        };
     match run(command, settings, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

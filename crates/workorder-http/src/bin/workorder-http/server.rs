@@ -9,7 +9,7 @@ use actix_web::HttpServer;
 use actix_web::dev::Service as _;
 use tokio::signal::unix::{SignalKind, signal};
 use workorder_domain::{SystemClock, UlidPhotoIds};
-use workorder_http::{AppState, Ports, app};
+use workorder_http::{AppState, ObjectStorage, Ports, app};
 use workorder_infra::{Database, DieselApiKeyVerifier, DieselWorkOrderRepo, with_deadline};
 
 use crate::Failure;
@@ -39,6 +39,7 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
     let address = listener.local_addr().map_err(listen_error)?;
 
     let repo = Arc::new(DieselWorkOrderRepo::new(db.clone()));
+    let s3 = settings.object_storage.map(|s| (s.store, s.policy));
     let ports = Ports {
         repo: repo.clone(),
         reader: repo,
@@ -46,6 +47,7 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
         clock: Arc::new(SystemClock),
         photo_ids: Arc::new(UlidPhotoIds),
         pool: Some(Arc::new(db.clone())),
+        object_storage: s3.clone().map(|(store, policy)| ObjectStorage { store: Arc::new(store), policy }),
     };
     let mut state = AppState::new(ports, settings.policy, settings.auth_failure_limit);
     state.trusted_proxies = settings.trusted_proxies;
@@ -55,6 +57,10 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
     // actix counts connections per worker.
     let per_worker = connections.div_ceil(workers.max(1));
     actix_web::rt::System::new().block_on(async move {
+        // An unreachable endpoint or a missing bucket stops the start, as a database does.
+        if let Some((store, _)) = &s3 {
+            store.check().await?;
+        }
         let server = HttpServer::new(move || {
             // Outermost, so it sees the request first: every database call the request makes
             // must get to the database within the timeout counted from here.

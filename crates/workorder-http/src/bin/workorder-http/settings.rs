@@ -9,6 +9,7 @@ use workorder_http::{AuthFailureLimit, InvalidTrustedProxy, TrustedProxies};
 use workorder_infra::{DatabaseConfig, DatabaseUrl, InvalidDatabaseUrl, KeyCacheTtl, KeyCacheTtlTooLong};
 
 use crate::cli::{DatabaseArgs, ServeArgs};
+use crate::object_storage_settings::{ObjectStorageSettings, StorageArgs, StorageSettingsError};
 
 /// Everything the commands need, checked.
 pub(crate) struct Settings {
@@ -20,6 +21,7 @@ pub(crate) struct Settings {
     pub(crate) trusted_proxies: TrustedProxies,
     pub(crate) max_connections: usize,
     pub(crate) workers: usize,
+    pub(crate) object_storage: Option<ObjectStorageSettings>,
 }
 
 /// A setting that breaks its rule; the process exits 2 with this one line.
@@ -40,6 +42,9 @@ pub(crate) enum SettingsError {
     /// An entry of `WORKORDER_TRUSTED_PROXIES` is not a block or an address.
     #[error("WORKORDER_TRUSTED_PROXIES: {0}")]
     TrustedProxies(#[from] InvalidTrustedProxy),
+    /// An object-storage setting breaks its rule.
+    #[error(transparent)]
+    Storage(#[from] StorageSettingsError),
 }
 
 impl Settings {
@@ -47,6 +52,7 @@ impl Settings {
     pub(crate) fn from_cli(
         database: DatabaseArgs,
         serve: ServeArgs,
+        storage: StorageArgs,
         serving: bool,
     ) -> Result<Self, SettingsError> {
         if serving {
@@ -69,6 +75,7 @@ impl Settings {
         let policy = AttachPolicy {
             cdn_hosts,
             max_clock_skew: time::Duration::seconds(i64::from(serve.clock_skew_secs)),
+            cdn_base: storage.cdn_base()?,
         };
         let key_cache_ttl = KeyCacheTtl::new(Duration::from_secs(serve.key_cache_ttl_secs))?;
         let workers = if serve.workers == 0 {
@@ -79,6 +86,7 @@ impl Settings {
         let auth_failure_limit =
             AuthFailureLimit { failures: serve.auth_failures_per_minute, window: Duration::from_secs(60) };
         let trusted_proxies = TrustedProxies::parse(&serve.trusted_proxies.unwrap_or_default())?;
+        let object_storage = storage.object_storage()?;
         Ok(Self {
             database,
             bind: serve.bind,
@@ -88,6 +96,7 @@ impl Settings {
             trusted_proxies,
             max_connections: serve.max_connections.max(1),
             workers,
+            object_storage,
         })
     }
 }
