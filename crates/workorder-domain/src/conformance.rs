@@ -16,12 +16,13 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::identity::{ApiKeyId, ApiKeySecret, Principal, TenantId};
-use crate::ports::{ApiKeyVerifier, WorkOrderReader, WorkOrderRepo};
+use crate::ports::{ApiKeyVerifier, EventFeed, EventRelay, WorkOrderReader, WorkOrderRepo};
 use crate::work_order::{WorkOrderId, WorkOrderStatus};
 
 pub mod api_keys;
 pub mod attach;
 pub mod availability;
+pub mod events;
 pub mod read_side;
 mod support;
 
@@ -39,6 +40,12 @@ pub trait Harness: Send + Sync {
 
     /// The store's key verifier.
     fn verifier(&self) -> Arc<dyn ApiKeyVerifier>;
+
+    /// The store's events feed.
+    fn feed(&self) -> Arc<dyn EventFeed>;
+
+    /// The store's outbox relay.
+    fn relay(&self) -> Arc<dyn EventRelay>;
 
     /// Adds a work order to `tenant` with `status`.
     fn seed_work_order(&self, tenant: &TenantId, id: WorkOrderId, status: WorkOrderStatus);
@@ -107,6 +114,9 @@ macro_rules! conformance_tests {
             read_side::a_page_holds_at_most_the_limit_asked,
             read_side::a_photo_is_found_only_on_its_work_order_in_its_tenant,
             read_side::instants_round_trip_to_the_microsecond,
+            events::each_new_photo_writes_its_event_and_nothing_else_does,
+            events::the_feed_pages_by_position_per_tenant,
+            events::racing_attaches_and_relays_publish_every_event_once,
             api_keys::a_key_verifies_to_its_principal_and_others_do_not,
             api_keys::a_revoked_key_is_refused_within_30_seconds,
             availability::an_unreachable_store_is_unavailable_not_internal,

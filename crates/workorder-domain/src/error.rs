@@ -31,6 +31,10 @@ pub enum Error {
     /// A query parameter (page size, cursor) breaks a rule; every bad one is listed.
     #[error("invalid query: {}", display_fields(.0))]
     InvalidQuery(Vec<FieldError>),
+    /// A parameter of the events feed (page size, cursor) breaks a rule; every bad one is
+    /// listed. The same code as [`Error::InvalidQuery`], raised by the events module.
+    #[error("invalid feed query: {}", display_fields(.0))]
+    InvalidFeedQuery(Vec<FieldError>),
     /// No work order with this id in the caller's tenant (another tenant's work order is
     /// reported the same way, on purpose).
     #[error("work order not found")]
@@ -96,6 +100,7 @@ impl Origin {
     const API_KEYS: Origin = Origin { bounded_context: "identity", module: "api-keys" };
     const WORK_ORDERS: Origin = Origin { bounded_context: "workorder", module: "work-orders" };
     const PHOTOS: Origin = Origin { bounded_context: "workorder", module: "photos" };
+    const EVENTS: Origin = Origin { bounded_context: "workorder", module: "events" };
 }
 
 impl Error {
@@ -106,7 +111,7 @@ impl Error {
             Error::InvalidWorkOrderId => "INVALID_WORK_ORDER_ID",
             Error::InvalidPhoto(_) => "INVALID_BODY",
             Error::InvalidPhotoId => "INVALID_PHOTO_ID",
-            Error::InvalidQuery(_) => "INVALID_QUERY",
+            Error::InvalidQuery(_) | Error::InvalidFeedQuery(_) => "INVALID_QUERY",
             Error::PhotoNotFound => "PHOTO_NOT_FOUND",
             Error::WorkOrderNotFound => "WORK_ORDER_NOT_FOUND",
             Error::WorkOrderClosed(_) => "WORK_ORDER_CLOSED",
@@ -123,7 +128,8 @@ impl Error {
             Error::InvalidWorkOrderId
             | Error::InvalidPhoto(_)
             | Error::InvalidPhotoId
-            | Error::InvalidQuery(_) => ErrorKind::InvalidInput,
+            | Error::InvalidQuery(_)
+            | Error::InvalidFeedQuery(_) => ErrorKind::InvalidInput,
             Error::WorkOrderNotFound | Error::PhotoNotFound => ErrorKind::NotFound,
             Error::WorkOrderClosed(_) | Error::PhotoConflict => ErrorKind::Conflict,
             Error::Unavailable(_) => ErrorKind::Unavailable,
@@ -144,6 +150,7 @@ impl Error {
             | Error::InvalidQuery(_)
             | Error::PhotoNotFound
             | Error::PhotoConflict => Some(Origin::PHOTOS),
+            Error::InvalidFeedQuery(_) => Some(Origin::EVENTS),
             Error::Unavailable(_) | Error::Internal(_) => None,
         }
     }
@@ -155,7 +162,7 @@ impl Error {
             Error::InvalidWorkOrderId => "Identifiant d'ordre de travail invalide",
             Error::InvalidPhoto(_) => "Corps de requête invalide",
             Error::InvalidPhotoId => "Identifiant de photo invalide",
-            Error::InvalidQuery(_) => "Paramètres de requête invalides",
+            Error::InvalidQuery(_) | Error::InvalidFeedQuery(_) => "Paramètres de requête invalides",
             Error::PhotoNotFound => "Photo introuvable",
             Error::WorkOrderNotFound => "Ordre de travail introuvable",
             Error::WorkOrderClosed(_) => "Ordre de travail clôturé ou annulé : il n'accepte plus de photo",
@@ -171,7 +178,9 @@ impl Error {
     /// other variant.
     pub fn field_errors(&self) -> &[FieldError] {
         match self {
-            Error::InvalidPhoto(fields) | Error::InvalidQuery(fields) => fields,
+            Error::InvalidPhoto(fields) | Error::InvalidQuery(fields) | Error::InvalidFeedQuery(fields) => {
+                fields
+            }
             _ => &[],
         }
     }
@@ -204,6 +213,8 @@ pub enum Field {
     Limit,
     /// The `cursor` query parameter of a listing.
     Cursor,
+    /// The `after` query parameter of the events feed.
+    After,
 }
 
 impl Field {
@@ -217,6 +228,7 @@ impl Field {
             Field::Body => "body",
             Field::Limit => "limit",
             Field::Cursor => "cursor",
+            Field::After => "after",
         }
     }
 }
@@ -266,6 +278,7 @@ mod tests {
             Error::InvalidPhoto(vec![FieldError::new(Field::Step, "x")]),
             Error::InvalidPhotoId,
             Error::InvalidQuery(vec![FieldError::new(Field::Limit, "x")]),
+            Error::InvalidFeedQuery(vec![FieldError::new(Field::After, "x")]),
             Error::PhotoNotFound,
             Error::WorkOrderNotFound,
             Error::WorkOrderClosed(WorkOrderStatus::Closed),
@@ -284,6 +297,7 @@ mod tests {
             ("INVALID_BODY", ErrorKind::InvalidInput, Some(("workorder", "photos"))),
             ("INVALID_PHOTO_ID", ErrorKind::InvalidInput, Some(("workorder", "photos"))),
             ("INVALID_QUERY", ErrorKind::InvalidInput, Some(("workorder", "photos"))),
+            ("INVALID_QUERY", ErrorKind::InvalidInput, Some(("workorder", "events"))),
             ("PHOTO_NOT_FOUND", ErrorKind::NotFound, Some(("workorder", "photos"))),
             ("WORK_ORDER_NOT_FOUND", ErrorKind::NotFound, Some(("workorder", "work-orders"))),
             ("WORK_ORDER_CLOSED", ErrorKind::Conflict, Some(("workorder", "work-orders"))),
@@ -322,18 +336,18 @@ mod tests {
     #[test]
     fn only_invalid_input_lists_carry_field_errors() {
         for error in every_variant() {
-            let lists = matches!(error, Error::InvalidPhoto(_) | Error::InvalidQuery(_));
+            let lists =
+                matches!(error, Error::InvalidPhoto(_) | Error::InvalidQuery(_) | Error::InvalidFeedQuery(_));
             assert_eq!(error.field_errors().is_empty(), !lists);
         }
     }
 
     #[test]
-    fn every_code_is_distinct() {
-        let mut codes: Vec<&str> = every_variant().iter().map(Error::code).collect();
-        let count = codes.len();
-        codes.sort_unstable();
-        codes.dedup();
-        assert_eq!(codes.len(), count);
+    fn every_code_and_origin_is_distinct() {
+        // INVALID_QUERY is one code for one kind of mistake, told apart by its origin.
+        let codes: std::collections::HashSet<(&str, Option<Origin>)> =
+            every_variant().iter().map(|e| (e.code(), e.origin())).collect();
+        assert_eq!(codes.len(), every_variant().len());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Attach photos to field-service work orders.
 //!
 //! This crate is the heart of the product: the [`AttachPhoto`] use case and the read side
-//! ([`ViewWorkOrder`], [`ListPhotos`], [`GetPhoto`]), the operators' use cases
+//! ([`ViewWorkOrder`], [`ListPhotos`], [`GetPhoto`]), the events feed ([`ReadEventFeed`], over
+//! the outbox every attach writes to: [`EventFeed`], [`EventRelay`]), the operators' use cases
 //! ([`ApiKeyAdmin`], [`WorkOrderAdmin`]), the value types that carry the
 //! contract's rules, the ports through which it reaches the outside world ([`WorkOrderRepo`],
 //! [`WorkOrderReader`], [`ApiKeyVerifier`], [`ApiKeyRegistry`], [`WorkOrderRegistry`], [`Clock`],
@@ -40,6 +41,8 @@ mod api_key_admin;
 mod attach_photo;
 pub mod attachment;
 mod error;
+mod event;
+mod event_feed;
 mod get_photo;
 mod identity;
 mod instant;
@@ -67,6 +70,8 @@ pub use attach_photo::{
 };
 pub use attachment::{AttachDecision, Attachment, Disposition, RecordedPhoto};
 pub use error::{BoxError, Error, ErrorKind, Field, FieldError, Origin};
+pub use event::{Event, EventData, EventId, FeedCursor, FeedEvent, FeedPage, FeedPosition, PhotoAttached};
+pub use event_feed::ReadEventFeed;
 pub use get_photo::GetPhoto;
 pub use identity::{ApiKeyId, ApiKeySecret, EmptyApiKeySecret, InvalidTenantId, Principal, TenantId};
 pub use instant::{rfc3339, truncate_to_micros};
@@ -77,8 +82,8 @@ pub use photo::{
     TakenAtError,
 };
 pub use ports::{
-    ApiKeyRegistry, ApiKeyVerifier, Clock, PhotoIdGenerator, PoolProbe, PoolSample, WorkOrderReader,
-    WorkOrderRegistry, WorkOrderRepo,
+    ApiKeyRegistry, ApiKeyVerifier, Clock, EventFeed, EventRelay, PhotoIdGenerator, PoolProbe, PoolSample,
+    WorkOrderReader, WorkOrderRegistry, WorkOrderRepo,
 };
 pub use system::{SystemClock, UlidPhotoIds};
 pub use view_work_order::ViewWorkOrder;

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use crate::api_key_admin::{ApiKeyLabel, ApiKeyListing, IssuedApiKey};
 use crate::attachment::Attachment;
 use crate::error::Error;
+use crate::event::{FeedCursor, FeedEvent};
 use crate::identity::{ApiKeyId, ApiKeySecret, Principal, TenantId};
 use crate::paging::PhotoCursor;
 use crate::photo::{NewPhoto, PhotoId, PhotoView};
@@ -35,6 +36,10 @@ pub trait WorkOrderRepo: Send + Sync {
     /// byte for byte, the instants to the microsecond (they come truncated to it), the step as
     /// given. `photo.attached_by` is a key of `photo.tenant` that the store issued (the use case
     /// passes the verified caller's), so an adapter may refer to it.
+    ///
+    /// **The outbox**: when, and only when, it records a new photo, it MUST record
+    /// [`Event::photo_attached`](crate::Event::photo_attached) of it in the same transaction, so that [`EventFeed`] gives it
+    /// once published by [`EventRelay::publish`]. A retry or a refusal records no event.
     ///
     /// It MUST return [`Error::Unavailable`] when the store cannot be reached or no
     /// connection is free within its timeout, and [`Error::Internal`] for any other failure.
@@ -81,6 +86,40 @@ pub trait WorkOrderReader: Send + Sync {
     /// `tenant`, then [`Error::PhotoNotFound`] if the work order has no such photo, and the
     /// errors of [`WorkOrderReader::work_order`] otherwise.
     async fn photo(&self, tenant: &TenantId, id: WorkOrderId, photo_id: PhotoId) -> Result<PhotoView, Error>;
+}
+
+/// The events feed: each tenant's events in the order they were published.
+#[async_trait]
+pub trait EventFeed: Send + Sync {
+    /// At most `limit` events of `tenant` at positions after `after`, by position. Only
+    /// published events (those [`EventRelay::publish`] has given a position) are in the feed;
+    /// positions of a tenant are 1, 2, 3, … without gaps, so a consumer that asks after the
+    /// last position it saw sees every event once. The use case asks for one more than a page:
+    /// an adapter MUST NOT cap `limit`.
+    ///
+    /// It MUST return [`Error::Unavailable`] when the store cannot be reached,
+    /// [`Error::Internal`] for any other failure.
+    async fn events(
+        &self,
+        tenant: &TenantId,
+        after: FeedCursor,
+        limit: usize,
+    ) -> Result<Vec<FeedEvent>, Error>;
+}
+
+/// The relay that publishes the outbox: it gives committed events their positions.
+#[async_trait]
+pub trait EventRelay: Send + Sync {
+    /// Gives every committed event without a position the next positions of its tenant's feed,
+    /// and answers how many it published. Relays exclude each other (on one store, several
+    /// processes may call it at once): numbering happens after the events' transactions have
+    /// committed, one relay at a time, so a position once visible never gets an event before
+    /// it. A store whose writes commit in the order they number (one writer) may publish at
+    /// once and answer 0 here.
+    ///
+    /// It MUST return [`Error::Unavailable`] when the store cannot be reached,
+    /// [`Error::Internal`] for any other failure.
+    async fn publish(&self) -> Result<usize, Error>;
 }
 
 /// Turns a presented API key into the principal it stands for.

@@ -4,8 +4,9 @@
 //! and hold only the difference (`connection.rs`).
 //!
 //! - [`Database`]: the pool and migrations.
-//! - [`DieselWorkOrderRepo`]: the domain's `WorkOrderRepo`, `WorkOrderReader` and
-//!   `WorkOrderRegistry`; the attach is atomic.
+//! - [`DieselWorkOrderRepo`]: the domain's `WorkOrderRepo`, `WorkOrderReader`,
+//!   `WorkOrderRegistry`, `EventFeed` and `EventRelay`; the attach is atomic and writes its
+//!   event to the outbox in the same transaction.
 //! - [`DieselApiKeyVerifier`]: the domain's `ApiKeyVerifier`, with a cache of at most 30 s.
 //! - [`DieselApiKeyRegistry`]: the domain's `ApiKeyRegistry`.
 //!
@@ -19,8 +20,10 @@ mod connection;
 mod database;
 mod database_url;
 mod error;
+mod event_feed;
 mod failure;
 mod migrations;
+mod outbox;
 mod pg_attach_new_photo;
 mod reads;
 mod repo;

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use workorder_domain::conformance::{Harness, Unreachable};
 use workorder_domain::{
-    ApiKeyAdmin, ApiKeyId, ApiKeyLabel, ApiKeySecret, ApiKeyVerifier, Principal, SystemClock, TenantId,
-    WorkOrderAdmin, WorkOrderId, WorkOrderReader, WorkOrderRepo, WorkOrderStatus,
+    ApiKeyAdmin, ApiKeyId, ApiKeyLabel, ApiKeySecret, ApiKeyVerifier, EventFeed, EventRelay, Principal,
+    SystemClock, TenantId, WorkOrderAdmin, WorkOrderId, WorkOrderReader, WorkOrderRepo, WorkOrderStatus,
 };
 use workorder_infra::testing::{TestDatabase, unreachable_database};
 use workorder_infra::{
@@ -64,6 +64,12 @@ impl Harness for DieselHarness {
     }
     fn verifier(&self) -> Arc<dyn ApiKeyVerifier> {
         self.verifier.clone()
+    }
+    fn feed(&self) -> Arc<dyn EventFeed> {
+        self.repo.clone()
+    }
+    fn relay(&self) -> Arc<dyn EventRelay> {
+        self.repo.clone()
     }
     fn seed_work_order(&self, tenant: &TenantId, id: WorkOrderId, status: WorkOrderStatus) {
         self.block_on(self.work_orders.create(tenant, Some(id), status, None)).unwrap();

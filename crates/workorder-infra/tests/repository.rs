@@ -114,7 +114,7 @@ workorder_infra::on_both_backends!(
 );
 
 async fn migrations_report_their_version_and_apply_once(f: Fixture) {
-    assert_eq!(f.db.schema_version().unwrap().as_deref(), Some("20261127000001"));
+    assert_eq!(f.db.schema_version().unwrap().as_deref(), Some("20261202000100"));
     assert!(f.db.migrate().unwrap().is_empty());
 }
 

@@ -1,0 +1,107 @@
+//! The events feed and the relay on diesel: a tenant's published events by position, each
+//! with its photo's row as its data.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+use workorder_domain::{
+    CdnUrl, Error, Event, EventData, EventFeed, EventRelay, FeedCursor, FeedEvent, FeedPosition, ObjectKey,
+    PhotoAttached, Step, TakenAt, TenantId,
+};
+
+use crate::connection::AnyConnection;
+use crate::failure::to_domain;
+use crate::outbox;
+use crate::repo::DieselWorkOrderRepo;
+use crate::schema::{events, photos};
+
+/// A published event with its photo, as the feed reads it.
+#[derive(Debug, Queryable)]
+struct FeedRow {
+    position: Option<i64>,
+    id: String,
+    tenant_id: String,
+    occurred_at: PrimitiveDateTime,
+    work_order_id: String,
+    photo_id: String,
+    object_key: String,
+    cdn_url: String,
+    taken_at: PrimitiveDateTime,
+    step: Option<String>,
+}
+
+impl FeedRow {
+    /// The domain's event; a row that breaks a rule is a fault of ours.
+    fn into_event(self) -> Result<FeedEvent, Error> {
+        let position = self
+            .position
+            .and_then(|p| u64::try_from(p).ok())
+            .and_then(FeedPosition::new)
+            .ok_or_else(|| Error::internal("a published event without a valid position"))?;
+        let data = PhotoAttached {
+            work_order_id: workorder_domain::WorkOrderId::parse(&self.work_order_id)
+                .map_err(Error::internal)?,
+            photo_id: self.photo_id.parse().map_err(Error::internal)?,
+            object_key: ObjectKey::parse(&self.object_key).map_err(Error::internal)?,
+            cdn_url: CdnUrl::parse(&self.cdn_url).map_err(Error::internal)?,
+            taken_at: TakenAt::from_instant(self.taken_at.assume_utc()).map_err(Error::internal)?,
+            step: self.step.as_deref().map(Step::parse).transpose().map_err(Error::internal)?,
+        };
+        let event = Event {
+            id: self.id.parse().map_err(Error::internal)?,
+            tenant: TenantId::parse(&self.tenant_id).map_err(Error::internal)?,
+            occurred_at: self.occurred_at.assume_utc(),
+            data: EventData::PhotoAttached(data),
+        };
+        Ok(FeedEvent { position, event })
+    }
+}
+
+/// At most `limit` published events of `tenant` after `after`, by position.
+fn read(conn: &mut AnyConnection, tenant: &str, after: i64, limit: i64) -> QueryResult<Vec<FeedRow>> {
+    events::table
+        .inner_join(
+            photos::table.on(photos::tenant_id.eq(events::tenant_id).and(photos::id.eq(events::photo_id))),
+        )
+        .filter(events::tenant_id.eq(tenant))
+        .filter(events::position.gt(after))
+        .order(events::position)
+        .limit(limit)
+        .select((
+            events::position,
+            events::id,
+            events::tenant_id,
+            events::occurred_at,
+            photos::work_order_id,
+            photos::id,
+            photos::object_key,
+            photos::cdn_url,
+            photos::taken_at,
+            photos::step,
+        ))
+        .load(conn)
+}
+
+#[async_trait]
+impl EventFeed for DieselWorkOrderRepo {
+    async fn events(
+        &self,
+        tenant: &TenantId,
+        after: FeedCursor,
+        limit: usize,
+    ) -> Result<Vec<FeedEvent>, Error> {
+        let tenant = tenant.to_string();
+        let after = i64::try_from(after.last_seen()).map_err(Error::internal)?;
+        let limit = i64::try_from(limit).map_err(Error::internal)?;
+        let rows =
+            self.database().run(move |conn| read(conn, &tenant, after, limit).map_err(to_domain)).await?;
+        rows.into_iter().map(FeedRow::into_event).collect()
+    }
+}
+
+#[async_trait]
+impl EventRelay for DieselWorkOrderRepo {
+    async fn publish(&self) -> Result<usize, Error> {
+        self.database().run_write(|conn| outbox::publish(conn).map_err(to_domain)).await
+    }
+}
