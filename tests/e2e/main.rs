@@ -4,6 +4,7 @@
 
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
+mod events;
 mod faults;
 mod hostile;
 mod support;
@@ -173,7 +174,7 @@ fn the_start_up_line_names_address_backend_and_schema_and_no_log_carries_a_key(m
     let backend = if env.database_url().starts_with("postgres") { "postgresql" } else { "sqlite" };
     let start_line = log.lines().find(|l| l.contains("listening on http://")).unwrap();
     assert!(
-        start_line.contains(&format!("backend {backend}")) && start_line.contains("schema 20261127000001"),
+        start_line.contains(&format!("backend {backend}")) && start_line.contains("schema 20261202000100"),
         "{start_line}"
     );
     let secret = key.rsplit('_').next().unwrap();

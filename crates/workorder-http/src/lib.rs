@@ -12,8 +12,8 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use workorder_domain::{
-    ApiKeyVerifier, AttachPhoto, AttachPolicy, Clock, GetPhoto, ListPhotos, PhotoIdGenerator, PoolProbe,
-    ViewWorkOrder, WorkOrderReader, WorkOrderRepo,
+    ApiKeyVerifier, AttachPhoto, AttachPolicy, Clock, EventFeed, GetPhoto, ListPhotos, PhotoIdGenerator,
+    PoolProbe, ReadEventFeed, ViewWorkOrder, WorkOrderReader, WorkOrderRepo,
 };
 
 mod auth_limit;
@@ -30,6 +30,7 @@ pub use metrics::Metrics;
 pub use middleware::{TRACE_ID_HEADER, TraceId};
 pub use openapi::{ApiDoc, openapi_json};
 pub use routes::attach_photo::{MAX_BODY_BYTES, decode_command};
+pub use routes::events::EventBody;
 
 /// What the routes need: the use cases and the ports they call directly.
 #[derive(Clone)]
@@ -42,6 +43,8 @@ pub struct AppState {
     pub list_photos: ListPhotos,
     /// The GetPhoto use case.
     pub get_photo: GetPhoto,
+    /// The ReadEventFeed use case.
+    pub event_feed: ReadEventFeed,
     /// Verifies `X-API-Key`.
     pub verifier: Arc<dyn ApiKeyVerifier>,
     /// The metrics, shared by every worker.
@@ -60,6 +63,8 @@ pub struct Ports {
     pub repo: Arc<dyn WorkOrderRepo>,
     /// Where work orders and photos are read.
     pub reader: Arc<dyn WorkOrderReader>,
+    /// Where the events feed is read.
+    pub feed: Arc<dyn EventFeed>,
     /// Verifies `X-API-Key`.
     pub verifier: Arc<dyn ApiKeyVerifier>,
     /// The time.
@@ -79,6 +84,7 @@ impl AppState {
             view_work_order: ViewWorkOrder::new(ports.reader.clone()),
             list_photos: ListPhotos::new(ports.reader.clone()),
             get_photo: GetPhoto::new(ports.reader),
+            event_feed: ReadEventFeed::new(ports.feed),
             verifier: ports.verifier,
             metrics: Arc::new(Metrics::default()),
             pool: ports.pool,
@@ -119,6 +125,7 @@ pub fn app(
         .service(
             web::resource("/v1/work-orders/{id}").route(web::get().to(routes::work_orders::get_work_order)),
         )
+        .service(web::resource("/v1/events").route(web::get().to(routes::events::list_events)))
         .service(web::resource("/healthz").route(web::get().to(routes::health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(routes::health::readyz)))
         .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))

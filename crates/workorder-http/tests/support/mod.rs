@@ -43,6 +43,7 @@ pub(crate) fn world_with(
     let ports = Ports {
         repo,
         reader: in_memory.clone(),
+        feed: in_memory.clone(),
         verifier: verifier.clone(),
         clock: Arc::new(SystemClock),
         photo_ids: Arc::new(UlidPhotoIds),

@@ -4,6 +4,7 @@
 //! reads settings and hands over to a command.
 
 mod api_key_commands;
+mod background;
 mod cli;
 mod server;
 mod settings;

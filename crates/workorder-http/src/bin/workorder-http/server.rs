@@ -11,8 +11,8 @@ use workorder_domain::{SystemClock, UlidPhotoIds};
 use workorder_http::{AppState, Ports, app};
 use workorder_infra::{Database, DieselApiKeyVerifier, DieselWorkOrderRepo};
 
-use crate::Failure;
 use crate::settings::Settings;
+use crate::{Failure, background};
 
 /// Serves until a signal; `started` is when the process began, for the start-up line.
 pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Result<(), Failure> {
@@ -25,13 +25,15 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
     let repo = Arc::new(DieselWorkOrderRepo::new(db.clone()));
     let ports = Ports {
         repo: repo.clone(),
-        reader: repo,
+        reader: repo.clone(),
+        feed: repo.clone(),
         verifier: Arc::new(DieselApiKeyVerifier::new(db.clone(), settings.key_cache_ttl)),
         clock: Arc::new(SystemClock),
         photo_ids: Arc::new(UlidPhotoIds),
         pool: Some(Arc::new(db.clone())),
     };
     let state = AppState::new(ports, settings.policy, settings.auth_failure_limit);
+    let relay: Arc<dyn workorder_domain::EventRelay> = repo;
     let (backend, workers) = (db.backend(), settings.workers);
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || app(state.clone()))
@@ -49,6 +51,7 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
         let signal_error = |name| move |source| Failure::Signal { signal: name, source };
         let mut terminate = signal(SignalKind::terminate()).map_err(signal_error("SIGTERM"))?;
         let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_error("SIGINT"))?;
+        actix_web::rt::spawn(background::relay(relay));
         let handle = server.handle();
         actix_web::rt::spawn(async move {
             let name = tokio::select! {
