@@ -7,7 +7,9 @@
 mod events;
 mod faults;
 mod hostile;
+mod receiver;
 mod support;
+mod webhooks;
 
 use std::io::Write;
 use std::net::TcpStream;

@@ -40,6 +40,7 @@ pub use {time, ulid};
 mod api_key_admin;
 mod attach_photo;
 pub mod attachment;
+mod deliver_webhooks;
 mod error;
 mod event;
 mod event_feed;
@@ -52,6 +53,8 @@ mod photo;
 mod ports;
 mod system;
 mod view_work_order;
+mod webhook;
+mod webhook_admin;
 mod work_order;
 mod work_order_admin;
 
@@ -69,6 +72,9 @@ pub use attach_photo::{
     PhotoFields,
 };
 pub use attachment::{AttachDecision, Attachment, Disposition, RecordedPhoto};
+pub use deliver_webhooks::{
+    DeliverWebhooks, DeliveryFailure, DeliveryKey, DeliveryReport, DueDelivery, Settlement,
+};
 pub use error::{BoxError, Error, ErrorKind, Field, FieldError, Origin};
 pub use event::{Event, EventData, EventId, FeedCursor, FeedEvent, FeedPage, FeedPosition, PhotoAttached};
 pub use event_feed::ReadEventFeed;
@@ -82,11 +88,17 @@ pub use photo::{
     TakenAtError,
 };
 pub use ports::{
-    ApiKeyRegistry, ApiKeyVerifier, Clock, EventFeed, EventRelay, PhotoIdGenerator, PoolProbe, PoolSample,
-    WorkOrderReader, WorkOrderRegistry, WorkOrderRepo,
+    ApiKeyRegistry, ApiKeyVerifier, Clock, DeliveryQueue, EventFeed, EventRelay, HostResolver, JitterSource,
+    PhotoIdGenerator, PoolProbe, PoolSample, WebhookRegistry, WebhookSender, WorkOrderReader,
+    WorkOrderRegistry, WorkOrderRepo,
 };
-pub use system::{SystemClock, UlidPhotoIds};
+pub use system::{SystemClock, SystemJitter, UlidPhotoIds};
 pub use view_work_order::ViewWorkOrder;
+pub use webhook::{
+    Retry, RetryPolicy, SubscriptionId, SubscriptionListing, TargetPolicy, WebhookSecret, WebhookUrl,
+    is_public,
+};
+pub use webhook_admin::{WebhookAdmin, WebhookAdminError};
 pub use work_order::{
     InvalidWorkOrderId, UnknownWorkOrderStatus, WorkOrderId, WorkOrderStatus, WorkOrderView,
 };

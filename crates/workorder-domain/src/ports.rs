@@ -9,11 +9,13 @@ use time::OffsetDateTime;
 
 use crate::api_key_admin::{ApiKeyLabel, ApiKeyListing, IssuedApiKey};
 use crate::attachment::Attachment;
+use crate::deliver_webhooks::{DeliveryFailure, DeliveryKey, DueDelivery, Settlement};
 use crate::error::Error;
 use crate::event::{FeedCursor, FeedEvent};
 use crate::identity::{ApiKeyId, ApiKeySecret, Principal, TenantId};
 use crate::paging::PhotoCursor;
 use crate::photo::{NewPhoto, PhotoId, PhotoView};
+use crate::webhook::{SubscriptionId, SubscriptionListing, WebhookSecret, WebhookUrl};
 use crate::work_order::{WorkOrderId, WorkOrderStatus, WorkOrderView};
 use crate::work_order_admin::NewWorkOrder;
 
@@ -217,4 +219,86 @@ pub trait WorkOrderRegistry: Send + Sync {
         status: WorkOrderStatus,
         at: OffsetDateTime,
     ) -> Result<bool, Error>;
+}
+
+/// The store of webhook subscriptions.
+#[async_trait]
+pub trait WebhookRegistry: Send + Sync {
+    /// Records a subscription of `url` to `tenant`'s events recorded from `at` on, with a new
+    /// secret of at least [`WebhookSecret::MIN_BYTES`] from a secure random source, stored only
+    /// encrypted; the returned secret is the only copy in clear.
+    ///
+    /// It MUST return [`Error::Unavailable`] when the store cannot be reached or the random
+    /// source fails, [`Error::Internal`] for any other failure (no encryption key included).
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        url: &WebhookUrl,
+        at: OffsetDateTime,
+    ) -> Result<(SubscriptionId, WebhookSecret), Error>;
+
+    /// The live subscriptions of `tenant`, or of every tenant, by tenant then oldest first,
+    /// with their deliveries' counts. Never a secret.
+    async fn list(&self, tenant: Option<&TenantId>) -> Result<Vec<SubscriptionListing>, Error>;
+
+    /// Deletes the subscription as of `at`: no longer listed, nothing more delivered to it.
+    /// `Ok(false)` if no live subscription has this id.
+    async fn delete(&self, id: SubscriptionId, at: OffsetDateTime) -> Result<bool, Error>;
+
+    /// Makes the subscription's failed deliveries pending again, due at `at`; how many.
+    /// `Ok(None)` if no live subscription has this id.
+    async fn redeliver(&self, id: SubscriptionId, at: OffsetDateTime) -> Result<Option<u64>, Error>;
+}
+
+/// The deliveries waiting to be made: one per published event and live subscription of its
+/// tenant created before it (made by [`EventRelay::publish`] as it publishes).
+#[async_trait]
+pub trait DeliveryQueue: Send + Sync {
+    /// Claims at most `max` pending deliveries due at `now`, of live subscriptions, oldest due
+    /// first, and keeps them from every other claim until `now + lease` (so that two workers,
+    /// in one process or several, never attempt one delivery at once; after a crash the lease
+    /// ends and the delivery is claimed again). Each comes with its attempt's number.
+    ///
+    /// It MUST return [`Error::Unavailable`] when the store cannot be reached,
+    /// [`Error::Internal`] for any other failure (a secret that cannot be decrypted included).
+    async fn claim(
+        &self,
+        now: OffsetDateTime,
+        lease: std::time::Duration,
+        max: usize,
+    ) -> Result<Vec<DueDelivery>, Error>;
+
+    /// Records how an attempt ended, at `now`.
+    async fn settle(
+        &self,
+        key: &DeliveryKey,
+        settlement: Settlement,
+        now: OffsetDateTime,
+    ) -> Result<(), Error>;
+
+    /// When the oldest event still waiting for a delivery occurred, if one does.
+    async fn oldest_pending(&self) -> Result<Option<OffsetDateTime>, Error>;
+}
+
+/// Posts an event to a subscriber, signed.
+#[async_trait]
+pub trait WebhookSender: Send + Sync {
+    /// Posts `delivery`'s event to its URL, signed with its secret as of `at`. `Ok` only for
+    /// a whole 2xx answer within the time allowed; a refused target, a redirect (never
+    /// followed), another status, a time-out or a failed connection is a failure.
+    async fn send(&self, delivery: &DueDelivery, at: OffsetDateTime) -> Result<(), DeliveryFailure>;
+}
+
+/// Resolves a host name to its addresses, to check a webhook's target.
+pub trait HostResolver: Send + Sync {
+    /// The addresses of `host` (a name, or an address literal, IPv6 in brackets).
+    ///
+    /// It MUST return [`Error::Unavailable`] when the host does not resolve.
+    fn resolve(&self, host: &str, port: u16) -> Result<Vec<std::net::IpAddr>, Error>;
+}
+
+/// Randomness for jitter, replaceable in tests.
+pub trait JitterSource: Send + Sync {
+    /// A number uniform in 0..1.
+    fn unit(&self) -> f64;
 }

@@ -23,6 +23,8 @@ pub(crate) mod metrics;
 mod middleware;
 mod openapi;
 mod routes;
+mod webhook_sender;
+pub mod webhook_signature;
 
 pub use auth_limit::{AuthFailureLimit, AuthLimiter};
 pub use error::ApiError;
@@ -31,6 +33,7 @@ pub use middleware::{TRACE_ID_HEADER, TraceId};
 pub use openapi::{ApiDoc, openapi_json};
 pub use routes::attach_photo::{MAX_BODY_BYTES, decode_command};
 pub use routes::events::EventBody;
+pub use webhook_sender::{SystemResolver, UreqWebhookSender};
 
 /// What the routes need: the use cases and the ports they call directly.
 #[derive(Clone)]

@@ -17,7 +17,7 @@ use crate::schema::{events, photos};
 
 /// A published event with its photo, as the feed reads it.
 #[derive(Debug, Queryable)]
-struct FeedRow {
+pub(crate) struct FeedRow {
     position: Option<i64>,
     id: String,
     tenant_id: String,
@@ -32,7 +32,7 @@ struct FeedRow {
 
 impl FeedRow {
     /// The domain's event; a row that breaks a rule is a fault of ours.
-    fn into_event(self) -> Result<FeedEvent, Error> {
+    pub(crate) fn into_event(self) -> Result<FeedEvent, Error> {
         let position = self
             .position
             .and_then(|p| u64::try_from(p).ok())
@@ -57,29 +57,65 @@ impl FeedRow {
     }
 }
 
+/// The columns of a [`FeedRow`].
+type FeedColumns = (
+    events::position,
+    events::id,
+    events::tenant_id,
+    events::occurred_at,
+    photos::work_order_id,
+    photos::id,
+    photos::object_key,
+    photos::cdn_url,
+    photos::taken_at,
+    photos::step,
+);
+
+const FEED_COLUMNS: FeedColumns = (
+    events::position,
+    events::id,
+    events::tenant_id,
+    events::occurred_at,
+    photos::work_order_id,
+    photos::id,
+    photos::object_key,
+    photos::cdn_url,
+    photos::taken_at,
+    photos::step,
+);
+
+/// How an event joins its photo: same tenant, the photo's id.
+type EventPhoto = diesel::dsl::And<
+    diesel::dsl::Eq<photos::tenant_id, events::tenant_id>,
+    diesel::dsl::Eq<photos::id, events::photo_id>,
+>;
+
+/// Events with their photos.
+fn with_photos() -> diesel::dsl::InnerJoinOn<events::table, photos::table, EventPhoto> {
+    events::table.inner_join(
+        photos::table.on(photos::tenant_id.eq(events::tenant_id).and(photos::id.eq(events::photo_id))),
+    )
+}
+
 /// At most `limit` published events of `tenant` after `after`, by position.
 fn read(conn: &mut AnyConnection, tenant: &str, after: i64, limit: i64) -> QueryResult<Vec<FeedRow>> {
-    events::table
-        .inner_join(
-            photos::table.on(photos::tenant_id.eq(events::tenant_id).and(photos::id.eq(events::photo_id))),
-        )
+    with_photos()
         .filter(events::tenant_id.eq(tenant))
         .filter(events::position.gt(after))
         .order(events::position)
         .limit(limit)
-        .select((
-            events::position,
-            events::id,
-            events::tenant_id,
-            events::occurred_at,
-            photos::work_order_id,
-            photos::id,
-            photos::object_key,
-            photos::cdn_url,
-            photos::taken_at,
-            photos::step,
-        ))
+        .select(FEED_COLUMNS)
         .load(conn)
+}
+
+/// The published event of `tenant` with this id, if any.
+pub(crate) fn by_id(conn: &mut AnyConnection, tenant: &str, id: &str) -> QueryResult<Option<FeedRow>> {
+    with_photos()
+        .filter(events::tenant_id.eq(tenant))
+        .filter(events::id.eq(id))
+        .select(FEED_COLUMNS)
+        .first(conn)
+        .optional()
 }
 
 #[async_trait]

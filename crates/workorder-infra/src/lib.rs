@@ -9,6 +9,8 @@
 //!   event to the outbox in the same transaction.
 //! - [`DieselApiKeyVerifier`]: the domain's `ApiKeyVerifier`, with a cache of at most 30 s.
 //! - [`DieselApiKeyRegistry`]: the domain's `ApiKeyRegistry`.
+//! - [`DieselWebhookRegistry`], [`DieselDeliveryQueue`]: the domain's `WebhookRegistry` and
+//!   `DeliveryQueue`; secrets sealed under a [`SecretsKey`].
 //!
 //! Database work runs on tokio's blocking threads (`spawn_blocking`), never on the caller's
 //! async workers, so the adapters need a tokio runtime but not actix.
@@ -19,6 +21,7 @@ mod attach;
 mod connection;
 mod database;
 mod database_url;
+mod deliveries;
 mod error;
 mod event_feed;
 mod failure;
@@ -29,6 +32,8 @@ mod reads;
 mod repo;
 mod rows;
 mod schema;
+mod secrets;
+mod webhook_registry;
 mod work_order_registry;
 
 #[cfg(feature = "testing")]
@@ -39,5 +44,8 @@ pub use api_keys::{DieselApiKeyVerifier, KeyCacheTtl, KeyCacheTtlTooLong, Random
 pub use connection::{ConnectError, one_line};
 pub use database::{Database, DatabaseConfig};
 pub use database_url::{Backend, DatabaseUrl, InvalidDatabaseUrl};
+pub use deliveries::DieselDeliveryQueue;
 pub use error::InfraError;
 pub use repo::DieselWorkOrderRepo;
+pub use secrets::{InvalidSecretsKey, SealError, SecretsKey};
+pub use webhook_registry::DieselWebhookRegistry;

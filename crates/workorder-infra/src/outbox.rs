@@ -9,7 +9,7 @@ use workorder_domain::{Event, EventData};
 
 use crate::connection::{AnyConnection, write_transaction};
 use crate::rows::to_utc_timestamp;
-use crate::schema::events;
+use crate::schema::{events, webhook_deliveries, webhook_subscriptions};
 
 /// The advisory lock a PostgreSQL relay holds while it numbers; any number, the same in every
 /// server.
@@ -87,6 +87,43 @@ pub(crate) fn publish(conn: &mut AnyConnection) -> QueryResult<usize> {
                 .execute(conn)?;
             last.insert(tenant.clone(), position);
         }
+        for tenant in last.keys() {
+            let ids = pending.iter().filter(|(t, _)| t == tenant).map(|(_, id)| id.as_str());
+            fan_out(conn, tenant, &ids.collect::<Vec<_>>())?;
+        }
         Ok(pending.len())
     })
+}
+
+/// Makes the deliveries of newly published events of `tenant`: one per live subscription of
+/// the tenant created before the event, due at once. In the relay's transaction, so an event
+/// is published and queued for its subscribers together, once.
+fn fan_out(conn: &mut AnyConnection, tenant: &str, ids: &[&str]) -> QueryResult<usize> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Integer, Text};
+    let subscribers = events::table
+        .inner_join(webhook_subscriptions::table.on(webhook_subscriptions::tenant_id.eq(events::tenant_id)))
+        .filter(events::tenant_id.eq(tenant))
+        .filter(events::id.eq_any(ids))
+        .filter(webhook_subscriptions::deleted_at.is_null())
+        .filter(webhook_subscriptions::created_at.le(events::occurred_at))
+        .select((
+            events::tenant_id,
+            webhook_subscriptions::id,
+            events::id,
+            sql::<Text>("'PENDING'"),
+            sql::<Integer>("0"),
+            events::occurred_at,
+        ));
+    diesel::insert_into(webhook_deliveries::table)
+        .values(subscribers)
+        .into_columns((
+            webhook_deliveries::tenant_id,
+            webhook_deliveries::subscription_id,
+            webhook_deliveries::event_id,
+            webhook_deliveries::state,
+            webhook_deliveries::attempts,
+            webhook_deliveries::next_attempt_at,
+        ))
+        .execute(conn)
 }
