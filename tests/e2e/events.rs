@@ -31,4 +31,7 @@ fn an_attached_photo_is_in_the_feed_within_two_seconds_of_its_201(env: Env) {
         assert!(answered.elapsed() < Duration::from_secs(2), "no event 2 s after the 201");
         std::thread::sleep(Duration::from_millis(20));
     }
+    let metrics = request(server.addr, "GET", "/metrics", &[], "").text;
+    assert!(metrics.contains("workorder_events_published_total 1\n"), "{metrics}");
+    assert!(metrics.contains("workorder_webhook_oldest_undelivered_event_age_seconds"), "{metrics}");
 }
