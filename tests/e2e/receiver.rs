@@ -14,8 +14,10 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 
 /// How the receiver answers a request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum Answer {
+    /// A 302 to this URL.
+    Redirect(String),
     /// This status, at once.
     Status(u16),
     /// This status, after a pause.
@@ -63,7 +65,7 @@ impl Receiver {
             hits: Arc::default(),
             arrivals: Arc::default(),
             script: Arc::new(Mutex::new(Script {
-                next: script.iter().copied().collect(),
+                next: script.iter().cloned().collect(),
                 otherwise: Some(otherwise),
             })),
         };
@@ -138,10 +140,16 @@ impl Receiver {
         *self.arrivals.lock().expect("arrivals lock") += 1;
         let answer = {
             let mut script = self.script.lock().expect("script lock");
-            script.next.pop_front().or(script.otherwise).unwrap_or(Answer::Status(200))
+            script.next.pop_front().or_else(|| script.otherwise.clone()).unwrap_or(Answer::Status(200))
         };
         let mut stream = reader.into_inner();
         match answer {
+            Answer::Redirect(location) => {
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
             Answer::Status(status) => respond(&mut stream, status),
             Answer::Slow(status, pause) => {
                 std::thread::sleep(pause);

@@ -17,6 +17,10 @@ workorder_infra::on_both_backends!(
     a_delivery_cut_by_kill_9_is_delivered_after_a_restart,
     webhook_commands_refuse_what_they_must_and_list_without_secrets,
     a_delivery_past_the_maximum_age_is_failed_listed_and_redelivered,
+    a_subscription_made_or_deleted_while_two_servers_run_takes_effect_within_5_s,
+    a_redirect_is_never_followed,
+    a_target_allowed_at_creation_is_refused_at_delivery_without_the_setting,
+    two_servers_on_one_database_deliver_500_events_once_each_never_at_once,
 );
 
 /// A key for the secrets, in base64, as an operator makes one.
@@ -226,12 +230,10 @@ fn a_delivery_past_the_maximum_age_is_failed_listed_and_redelivered(env: Env) {
     drop(server);
 }
 
-/// Two servers on one PostgreSQL, 500 photos attached through both: every event is delivered,
-/// and no event is ever being delivered by both at once.
-#[test]
-fn two_servers_on_one_postgres_deliver_500_events_once_each_never_at_once() {
-    let Some(db) = workorder_infra::testing::TestDatabase::postgres() else { return };
-    let env = webhook_env(Env::new(db), &[]);
+/// Two servers on one database (PostgreSQL, or one SQLite file), 500 photos attached through
+/// both: every event is delivered, and no event is ever being delivered by both at once.
+fn two_servers_on_one_database_deliver_500_events_once_each_never_at_once(env: Env) {
+    let env = webhook_env(env, &[]);
     let receiver = Receiver::start(&[], Answer::Slow(200, Duration::from_millis(5)));
     let (key, wo) = setup(&env);
     subscribe(&env, &receiver);
@@ -264,4 +266,74 @@ fn two_servers_on_one_postgres_deliver_500_events_once_each_never_at_once() {
     }
     let duplicates = hits.len() - by_id.len();
     assert_eq!(duplicates, 0, "no crash and no time-out, so no duplicate");
+}
+
+fn a_subscription_made_or_deleted_while_two_servers_run_takes_effect_within_5_s(env: Env) {
+    let env = webhook_env(env, &[]);
+    let receiver = Receiver::start(&[], Answer::Status(200));
+    let (key, wo) = setup(&env);
+    let servers = [env.start(), env.start()];
+    assert_eq!(attach(servers[0].addr, &key, &wo, &photo("before.jpg")).status, 201);
+    std::thread::sleep(Duration::from_millis(500));
+    subscribe(&env, &receiver);
+    let subscribed = Instant::now();
+    for (i, server) in servers.iter().enumerate() {
+        assert_eq!(attach(server.addr, &key, &wo, &photo(&format!("after-{i}.jpg"))).status, 201);
+    }
+    let hits = receiver.wait_for(2, Duration::from_secs(5));
+    assert!(subscribed.elapsed() < Duration::from_secs(5));
+    let events = feed(servers[0].addr, &key);
+    let ids: Vec<&str> = hits.iter().map(|h| h.header("webhook-id").unwrap()).collect();
+    assert!(
+        !ids.contains(&events[0]["id"].as_str().unwrap()),
+        "an event before the subscription is not sent"
+    );
+    for event in &events[1..] {
+        assert!(ids.contains(&event["id"].as_str().unwrap()), "every event after it is sent: {ids:?}");
+    }
+    let id = env.cli(&["webhook", "list"]).split('\t').next().unwrap().to_owned();
+    env.cli(&["webhook", "delete", &id]);
+    for (i, server) in servers.iter().enumerate() {
+        assert_eq!(attach(server.addr, &key, &wo, &photo(&format!("deleted-{i}.jpg"))).status, 201);
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(receiver.hits().len(), 2, "nothing is sent to a deleted subscription");
+}
+
+fn a_redirect_is_never_followed(env: Env) {
+    let env = webhook_env(env, &[("WORKORDER_WEBHOOK_RETRY_BASE_MS", "100")]);
+    let elsewhere = Receiver::start(&[], Answer::Status(200));
+    let receiver = Receiver::start(&[], Answer::Redirect(elsewhere.url()));
+    let (key, wo) = setup(&env);
+    subscribe(&env, &receiver);
+    let server = env.start();
+    assert_eq!(attach(server.addr, &key, &wo, &photo("a.jpg")).status, 201);
+    receiver.wait_for(3, Duration::from_secs(10));
+    assert!(elsewhere.hits().is_empty(), "the redirect was followed");
+    assert!(env.cli(&["webhook", "list"]).contains("\tretrying\t"), "a redirect is a failure to retry");
+}
+
+fn a_target_allowed_at_creation_is_refused_at_delivery_without_the_setting(env: Env) {
+    let receiver = Receiver::start(&[], Answer::Status(200));
+    let (key, wo) = setup(&env);
+    // Created while private targets were allowed; served without the setting.
+    let mut env = env;
+    env.extra_env.push(("WORKORDER_SECRETS_KEY".into(), secrets_key()));
+    let mut allowing = Env::new_like(&env);
+    allowing.extra_env = env.extra_env.clone();
+    allowing.extra_env.push(("WORKORDER_WEBHOOK_ALLOW_PRIVATE".into(), "true".into()));
+    let output = allowing
+        .command()
+        .args(["webhook", "create", "--tenant", "acme", "--url", &receiver.url()])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let server = env.start();
+    assert_eq!(attach(server.addr, &key, &wo, &photo("a.jpg")).status, 201);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !env.cli(&["webhook", "list"]).contains("\tretrying\t") {
+        assert!(Instant::now() < deadline, "the refused delivery was not recorded as a failure");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(receiver.hits().is_empty(), "a loopback target was reached without the setting");
 }

@@ -16,17 +16,23 @@ use crate::repo::DieselWorkOrderRepo;
 use crate::schema::{events, photos};
 
 /// A published event with its photo, as the feed reads it.
-#[derive(Debug, Queryable)]
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = events)]
 pub(crate) struct FeedRow {
     position: Option<i64>,
     id: String,
     tenant_id: String,
     occurred_at: PrimitiveDateTime,
+    #[diesel(select_expression = photos::work_order_id)]
     work_order_id: String,
     photo_id: String,
+    #[diesel(select_expression = photos::object_key)]
     object_key: String,
+    #[diesel(select_expression = photos::cdn_url)]
     cdn_url: String,
+    #[diesel(select_expression = photos::taken_at)]
     taken_at: PrimitiveDateTime,
+    #[diesel(select_expression = photos::step)]
     step: Option<String>,
 }
 
@@ -57,33 +63,6 @@ impl FeedRow {
     }
 }
 
-/// The columns of a [`FeedRow`].
-type FeedColumns = (
-    events::position,
-    events::id,
-    events::tenant_id,
-    events::occurred_at,
-    photos::work_order_id,
-    photos::id,
-    photos::object_key,
-    photos::cdn_url,
-    photos::taken_at,
-    photos::step,
-);
-
-const FEED_COLUMNS: FeedColumns = (
-    events::position,
-    events::id,
-    events::tenant_id,
-    events::occurred_at,
-    photos::work_order_id,
-    photos::id,
-    photos::object_key,
-    photos::cdn_url,
-    photos::taken_at,
-    photos::step,
-);
-
 /// How an event joins its photo: same tenant, the photo's id.
 type EventPhoto = diesel::dsl::And<
     diesel::dsl::Eq<photos::tenant_id, events::tenant_id>,
@@ -104,7 +83,7 @@ fn read(conn: &mut AnyConnection, tenant: &str, after: i64, limit: i64) -> Query
         .filter(events::position.gt(after))
         .order(events::position)
         .limit(limit)
-        .select(FEED_COLUMNS)
+        .select(FeedRow::as_select())
         .load(conn)
 }
 
@@ -113,7 +92,7 @@ pub(crate) fn by_id(conn: &mut AnyConnection, tenant: &str, id: &str) -> QueryRe
     with_photos()
         .filter(events::tenant_id.eq(tenant))
         .filter(events::id.eq(id))
-        .select(FEED_COLUMNS)
+        .select(FeedRow::as_select())
         .first(conn)
         .optional()
 }
