@@ -18,6 +18,8 @@ use sha2::{Digest, Sha256};
 pub(crate) enum Answer {
     /// A 302 to this URL.
     Redirect(String),
+    /// A 200 with a body of this many bytes.
+    Huge(usize),
     /// This status, at once.
     Status(u16),
     /// This status, after a pause.
@@ -149,6 +151,11 @@ impl Receiver {
                     stream,
                     "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                 );
+            }
+            Answer::Huge(bytes) => {
+                let _ =
+                    write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {bytes}\r\nConnection: close\r\n\r\n");
+                let _ = stream.write_all(&vec![b'x'; bytes]);
             }
             Answer::Status(status) => respond(&mut stream, status),
             Answer::Slow(status, pause) => {

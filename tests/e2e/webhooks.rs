@@ -18,7 +18,7 @@ workorder_infra::on_both_backends!(
     webhook_commands_refuse_what_they_must_and_list_without_secrets,
     a_delivery_past_the_maximum_age_is_failed_listed_and_redelivered,
     a_subscription_made_or_deleted_while_two_servers_run_takes_effect_within_5_s,
-    a_redirect_is_never_followed,
+    a_redirect_is_never_followed_nor_an_unbounded_answer_read,
     a_target_allowed_at_creation_is_refused_at_delivery_without_the_setting,
     two_servers_on_one_database_deliver_500_events_once_each_never_at_once,
 );
@@ -300,10 +300,15 @@ fn a_subscription_made_or_deleted_while_two_servers_run_takes_effect_within_5_s(
     assert_eq!(receiver.hits().len(), 2, "nothing is sent to a deleted subscription");
 }
 
-fn a_redirect_is_never_followed(env: Env) {
+/// A redirect is never followed, and an answer past the bound (64 KiB) is not a delivery:
+/// both are retried.
+fn a_redirect_is_never_followed_nor_an_unbounded_answer_read(env: Env) {
     let env = webhook_env(env, &[("WORKORDER_WEBHOOK_RETRY_BASE_MS", "100")]);
     let elsewhere = Receiver::start(&[], Answer::Status(200));
-    let receiver = Receiver::start(&[], Answer::Redirect(elsewhere.url()));
+    let receiver = Receiver::start(
+        &[Answer::Huge(1 << 20), Answer::Redirect(elsewhere.url())],
+        Answer::Redirect(elsewhere.url()),
+    );
     let (key, wo) = setup(&env);
     subscribe(&env, &receiver);
     let server = env.start();
