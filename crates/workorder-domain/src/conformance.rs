@@ -16,7 +16,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::identity::{ApiKeyId, ApiKeySecret, Principal, TenantId};
-use crate::ports::{ApiKeyVerifier, EventFeed, EventRelay, WorkOrderReader, WorkOrderRepo};
+use crate::ports::{
+    ApiKeyVerifier, DeliveryQueue, EventFeed, EventRelay, WebhookRegistry, WorkOrderReader, WorkOrderRepo,
+};
 use crate::work_order::{WorkOrderId, WorkOrderStatus};
 
 pub mod api_keys;
@@ -25,6 +27,7 @@ pub mod availability;
 pub mod events;
 pub mod read_side;
 mod support;
+pub mod webhooks;
 
 /// A fresh store under test, and the means to drive it. Each rule takes a new one.
 pub trait Harness: Send + Sync {
@@ -46,6 +49,13 @@ pub trait Harness: Send + Sync {
 
     /// The store's outbox relay.
     fn relay(&self) -> Arc<dyn EventRelay>;
+
+    /// The store's webhook subscriptions and delivery queue, over the same store as
+    /// [`Harness::relay`] (publishing queues deliveries); `None` (the default) for a store
+    /// without webhooks, whose webhook rules then pass.
+    fn webhooks(&self) -> Option<(Arc<dyn WebhookRegistry>, Arc<dyn DeliveryQueue>)> {
+        None
+    }
 
     /// Adds a work order to `tenant` with `status`.
     fn seed_work_order(&self, tenant: &TenantId, id: WorkOrderId, status: WorkOrderStatus);
@@ -117,6 +127,10 @@ macro_rules! conformance_tests {
             events::each_new_photo_writes_its_event_and_nothing_else_does,
             events::the_feed_pages_by_position_per_tenant,
             events::racing_attaches_and_relays_publish_every_event_once,
+            webhooks::an_event_is_queued_once_for_each_live_subscription_created_before_it,
+            webhooks::a_claimed_delivery_is_kept_from_other_claims_until_its_lease_ends,
+            webhooks::each_settlement_decides_when_a_delivery_is_due_again,
+            webhooks::racing_claims_never_share_a_delivery,
             api_keys::a_key_verifies_to_its_principal_and_others_do_not,
             api_keys::a_revoked_key_is_refused_within_30_seconds,
             availability::an_unreachable_store_is_unavailable_not_internal,

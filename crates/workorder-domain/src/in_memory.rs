@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 mod api_keys;
 mod fixtures;
+mod webhooks;
 mod work_orders;
 
 pub use api_keys::InMemoryApiKeyVerifier;

@@ -15,10 +15,10 @@ use workorder_domain::attachment::decide;
 use workorder_domain::conformance::{self, Harness, Unreachable};
 use workorder_domain::in_memory::{InMemoryApiKeyVerifier, InMemoryWorkOrderRepo, block_on};
 use workorder_domain::{
-    ApiKeyId, ApiKeyLabel, ApiKeyRegistry, ApiKeySecret, ApiKeyVerifier, AttachDecision, Attachment, Error,
-    Event, EventFeed, EventRelay, FeedCursor, FeedEvent, FeedPosition, NewPhoto, PhotoCursor, PhotoId,
-    PhotoView, Principal, RecordedPhoto, TenantId, WorkOrderId, WorkOrderReader, WorkOrderRepo,
-    WorkOrderStatus, WorkOrderView,
+    ApiKeyId, ApiKeyLabel, ApiKeyRegistry, ApiKeySecret, ApiKeyVerifier, AttachDecision, Attachment,
+    DeliveryQueue, Error, Event, EventFeed, EventRelay, FeedCursor, FeedEvent, FeedPosition, NewPhoto,
+    PhotoCursor, PhotoId, PhotoView, Principal, RecordedPhoto, TenantId, WebhookRegistry, WorkOrderId,
+    WorkOrderReader, WorkOrderRepo, WorkOrderStatus, WorkOrderView,
 };
 
 /// Keys for either harness: the in-memory verifier issues, verifies and revokes them.
@@ -53,6 +53,9 @@ impl Harness for InMemoryHarness {
     }
     fn relay(&self) -> Arc<dyn EventRelay> {
         self.repo.clone()
+    }
+    fn webhooks(&self) -> Option<(Arc<dyn WebhookRegistry>, Arc<dyn DeliveryQueue>)> {
+        Some((self.repo.clone(), self.repo.clone()))
     }
     fn seed_work_order(&self, tenant: &TenantId, id: WorkOrderId, status: WorkOrderStatus) {
         self.repo.put_work_order(tenant, id, status);

@@ -191,23 +191,41 @@ async fn the_feed_pages_through_1000_events_with_every_page_size(f: Fixture) {
     let mut ids: Vec<_> = all.iter().map(|e| e.event.id.to_string()).collect();
     ids.sort();
     assert_eq!(ids, photos.iter().map(|p| p.photo_id.to_string()).collect::<Vec<_>>());
-    for size in 1..=200u16 {
-        let limit = size.to_string();
-        let (mut seen, mut cursor) = (Vec::new(), None::<String>);
-        loop {
-            let page = f.feed.page(&f.acme, cursor.as_deref(), Some(&limit)).await.unwrap();
-            assert!(page.events.len() <= usize::from(size));
-            seen.extend(page.events);
-            cursor = page.next_cursor.map(|c| c.to_string());
-            if !page.has_more {
-                break;
-            }
-        }
-        assert_eq!(seen, all, "page size {size}");
-        let empty = f.feed.page(&f.acme, cursor.as_deref(), Some(&limit)).await.unwrap();
-        assert!(empty.events.is_empty() && !empty.has_more);
-        assert_eq!(empty.next_cursor.map(|c| c.to_string()), cursor, "an empty page gives back its cursor");
+    // Four readers share the page sizes, as four consumers would: the pool serves them at once.
+    let all = Arc::new(all);
+    let readers: Vec<_> = (0..4u16)
+        .map(|reader| {
+            let (feed, acme, all) = (f.feed.clone(), f.acme.clone(), all.clone());
+            tokio::spawn(async move {
+                for size in (1..=200u16).filter(|s| s % 4 == reader) {
+                    page_through(&feed, &acme, size, &all).await;
+                }
+            })
+        })
+        .collect();
+    for reader in readers {
+        reader.await.unwrap();
     }
+}
+
+/// Follows the feed from the start with pages of `size`: every event once, in order, `hasMore`
+/// false exactly on the last page, and an empty page after it that gives back its cursor.
+async fn page_through(feed: &ReadEventFeed, acme: &Principal, size: u16, all: &[FeedEvent]) {
+    let limit = size.to_string();
+    let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let page = feed.page(acme, cursor.as_deref(), Some(&limit)).await.unwrap();
+        assert!(page.events.len() <= usize::from(size));
+        seen.extend(page.events);
+        cursor = page.next_cursor.map(|c| c.to_string());
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(seen, all, "page size {size}");
+    let empty = feed.page(acme, cursor.as_deref(), Some(&limit)).await.unwrap();
+    assert!(empty.events.is_empty() && !empty.has_more);
+    assert_eq!(empty.next_cursor.map(|c| c.to_string()), cursor, "an empty page gives back its cursor");
 }
 
 workorder_infra::on_both_backends!(async super::fixture =>

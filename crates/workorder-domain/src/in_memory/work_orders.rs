@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use super::webhooks::Webhooks;
 use super::{SwitchedOff, lock};
 use crate::attachment::{self, AttachDecision, Attachment, RecordedPhoto};
 use crate::error::Error;
@@ -26,12 +27,13 @@ struct StoredWorkOrder {
 }
 
 #[derive(Debug, Default)]
-struct Tables {
+pub(super) struct Tables {
     work_orders: HashMap<(TenantId, WorkOrderId), StoredWorkOrder>,
     photos: HashMap<(TenantId, WorkOrderId, ObjectKey), NewPhoto>,
     /// Each tenant's feed: the mutex makes every attach commit in the order it numbers, so an
     /// event is published (given its position) as it is recorded.
     feeds: HashMap<TenantId, Vec<Event>>,
+    pub(super) webhooks: Webhooks,
     unavailable: bool,
 }
 
@@ -39,7 +41,7 @@ struct Tables {
 /// check to the insert, which makes it atomic.
 #[derive(Debug, Default)]
 pub struct InMemoryWorkOrderRepo {
-    store: Mutex<Tables>,
+    pub(super) store: Mutex<Tables>,
 }
 
 impl InMemoryWorkOrderRepo {
@@ -88,7 +90,9 @@ impl WorkOrderRepo for InMemoryWorkOrderRepo {
         match attachment::decide(&photo, status, recorded.as_ref()) {
             AttachDecision::Answer(answer) => answer,
             AttachDecision::Record(attachment) => {
-                store.feeds.entry(photo.tenant.clone()).or_default().push(Event::photo_attached(&photo));
+                let event = Event::photo_attached(&photo);
+                store.webhooks.queue(&event);
+                store.feeds.entry(photo.tenant.clone()).or_default().push(event);
                 store.photos.insert(key, photo);
                 Ok(attachment)
             }
@@ -101,7 +105,7 @@ impl WorkOrderRepo for InMemoryWorkOrderRepo {
 }
 
 impl Tables {
-    fn check(&self) -> Result<(), Error> {
+    pub(super) fn check(&self) -> Result<(), Error> {
         if self.unavailable { Err(Error::unavailable(SwitchedOff)) } else { Ok(()) }
     }
 
