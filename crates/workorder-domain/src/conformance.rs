@@ -127,7 +127,7 @@ macro_rules! conformance_tests {
             events::each_new_photo_writes_its_event_and_nothing_else_does,
             events::the_feed_pages_by_position_per_tenant,
             events::racing_attaches_and_relays_publish_every_event_once,
-            webhooks::an_event_is_queued_once_for_each_live_subscription_created_before_it,
+            webhooks::an_event_is_queued_once_for_each_subscription_live_when_it_is_published,
             webhooks::a_claimed_delivery_is_kept_from_other_claims_until_its_lease_ends,
             webhooks::each_settlement_decides_when_a_delivery_is_due_again,
             webhooks::racing_claims_never_share_a_delivery,

@@ -224,7 +224,8 @@ pub trait WorkOrderRegistry: Send + Sync {
 /// The store of webhook subscriptions.
 #[async_trait]
 pub trait WebhookRegistry: Send + Sync {
-    /// Records a subscription of `url` to `tenant`'s events recorded from `at` on, with a new
+    /// Records a subscription of `url` to `tenant`'s events published from now on (excluding
+    /// relays while it does, so that every event recorded after it is among them), with a new
     /// secret of at least [`WebhookSecret::MIN_BYTES`] from a secure random source, stored only
     /// encrypted; the returned secret is the only copy in clear.
     ///
@@ -250,8 +251,9 @@ pub trait WebhookRegistry: Send + Sync {
     async fn redeliver(&self, id: SubscriptionId, at: OffsetDateTime) -> Result<Option<u64>, Error>;
 }
 
-/// The deliveries waiting to be made: one per published event and live subscription of its
-/// tenant created before it (made by [`EventRelay::publish`] as it publishes).
+/// The deliveries waiting to be made: one per published event and subscription of its tenant
+/// live when it is published (made by [`EventRelay::publish`] as it publishes). Creating a
+/// subscription excludes relays, so every event recorded after the creation reaches it.
 #[async_trait]
 pub trait DeliveryQueue: Send + Sync {
     /// Claims at most `max` pending deliveries due at `now`, of live subscriptions, oldest due

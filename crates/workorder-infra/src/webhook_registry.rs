@@ -12,6 +12,7 @@ use workorder_domain::{
 use crate::connection::write_transaction;
 use crate::database::Database;
 use crate::failure::to_domain;
+use crate::outbox;
 use crate::rows::to_utc_timestamp;
 use crate::schema::{webhook_deliveries, webhook_subscriptions};
 use crate::secrets::{SealError, SecretsKey, seal};
@@ -98,10 +99,11 @@ impl WebhookRegistry for DieselWebhookRegistry {
                     secret_ciphertext: sealed,
                     created_at: at,
                 };
-                diesel::insert_into(webhook_subscriptions::table)
-                    .values(&row)
-                    .execute(conn)
-                    .map_err(to_domain)
+                write_transaction(conn, |conn| {
+                    outbox::exclude_relays(conn)?;
+                    diesel::insert_into(webhook_subscriptions::table).values(&row).execute(conn)
+                })
+                .map_err(to_domain)
             })
             .await?;
         Ok((id, secret))

@@ -51,10 +51,10 @@ pub(super) struct Webhooks {
 }
 
 impl Webhooks {
-    /// Queues `event` for each live subscription of its tenant created before it.
+    /// Queues `event` for each live subscription of its tenant.
     pub(super) fn queue(&mut self, event: &Event) {
         for (id, sub) in &self.subscriptions {
-            if !sub.deleted && sub.tenant == event.tenant && sub.created_at <= event.occurred_at {
+            if !sub.deleted && sub.tenant == event.tenant {
                 let key =
                     DeliveryKey { tenant: event.tenant.clone(), subscription_id: *id, event_id: event.id };
                 let delivery = Delivery {
