@@ -20,7 +20,7 @@ use crate::event_feed;
 use crate::failure::to_domain;
 use crate::rows::to_utc_timestamp;
 use crate::schema::{events, webhook_deliveries, webhook_subscriptions};
-use crate::secrets::{SecretsKey, open};
+use crate::secrets::{SealError, SecretsKey, open};
 use crate::webhook_registry::{DELIVERED, FAILED, PENDING, seal_context};
 
 /// [`DeliveryQueue`] on SQLite or PostgreSQL, opening secrets with `key`.
@@ -79,6 +79,18 @@ fn claim(
     })
 }
 
+/// Marks a claimed delivery failed, with why.
+fn give_up(
+    conn: &mut AnyConnection,
+    (tenant, subscription, event, _): &Claimed,
+    why: String,
+) -> QueryResult<()> {
+    diesel::update(webhook_deliveries::table.find((tenant, subscription, event)))
+        .set((webhook_deliveries::state.eq(FAILED), webhook_deliveries::last_error.eq(Some(why))))
+        .execute(conn)
+        .map(drop)
+}
+
 /// The subscription's URL and sealed secret, and the event, of a claimed delivery.
 fn details(
     conn: &mut AnyConnection,
@@ -113,11 +125,16 @@ impl DeliveryQueue for DieselDeliveryQueue {
                 for row in &claimed {
                     let Some((url, sealed, event)) = details(conn, row).map_err(to_domain)? else { continue };
                     let (tenant, subscription, _, attempt) = row;
-                    let secret = open(&key, &seal_context(tenant, subscription), &sealed)
-                        .map_err(Error::internal)
-                        .and_then(|bytes| {
-                            WebhookSecret::new(bytes).ok_or_else(|| Error::internal("a short secret"))
-                        })?;
+                    let opened = open(&key, &seal_context(tenant, subscription), &sealed);
+                    let Some(secret) = opened.ok().and_then(WebhookSecret::new) else {
+                        // Sealed under another key, or altered: no attempt can sign it, and
+                        // retrying will not help. Given up, with the reason, for the operator.
+                        log::error!(
+                            "webhook {subscription}: its secret does not open under WORKORDER_SECRETS_KEY"
+                        );
+                        give_up(conn, row, SealError::DoesNotOpen.to_string()).map_err(to_domain)?;
+                        continue;
+                    };
                     let event = event.into_event()?.event;
                     due.push(DueDelivery {
                         key: DeliveryKey {

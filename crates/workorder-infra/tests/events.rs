@@ -228,7 +228,30 @@ async fn page_through(feed: &ReadEventFeed, acme: &Principal, size: u16, all: &[
     assert_eq!(empty.next_cursor.map(|c| c.to_string()), cursor, "an empty page gives back its cursor");
 }
 
+/// A secret sealed under another key cannot sign: its delivery is given up at once, counted
+/// as failed, instead of blocking the queue.
+async fn a_secret_that_does_not_open_fails_its_delivery_instead_of_blocking_the_queue(f: Fixture) {
+    use workorder_domain::{DeliveryQueue, WebhookRegistry, WebhookUrl};
+    use workorder_infra::{DieselDeliveryQueue, DieselWebhookRegistry, SecretsKey};
+    let db = Database::connect(&DatabaseConfig::new(f.test_db.url().clone())).unwrap();
+    let (one, other) = (
+        SecretsKey::parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap(),
+        SecretsKey::parse("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=").unwrap(),
+    );
+    let registry = DieselWebhookRegistry::new(db.clone(), Some(one));
+    let url = WebhookUrl::parse("https://hooks.example.com/in").unwrap();
+    registry.create(f.acme.tenant(), &url, OffsetDateTime::now_utc()).await.unwrap();
+    f.attach("a.jpg").await;
+    f.repo.publish().await.unwrap();
+    let queue = DieselDeliveryQueue::new(db, other);
+    let now = OffsetDateTime::now_utc() + std::time::Duration::from_secs(1);
+    assert!(queue.claim(now, std::time::Duration::from_secs(30), 10).await.unwrap().is_empty());
+    let listed = registry.list(None).await.unwrap();
+    assert_eq!((listed[0].pending, listed[0].failed), (0, 1));
+}
+
 workorder_infra::on_both_backends!(async super::fixture =>
+    a_secret_that_does_not_open_fails_its_delivery_instead_of_blocking_the_queue,
     an_event_committed_after_a_later_one_is_still_seen_once,
     every_recorded_photo_gives_one_event_and_replays_none,
     the_feed_pages_through_1000_events_with_every_page_size,
