@@ -1,6 +1,6 @@
 //! End-to-end tests of the `workorder-http` binary: the CLI, the server, restarts, races,
 //! revocation, shutdown and configuration errors, on a temporary SQLite file and on a fresh
-//! PostgreSQL database (when `WORKORDER_TEST_POSTGRES_URL` is set; CI always sets it).
+//! PostgreSQL database (the tests' own server, or the one `WORKORDER_TEST_POSTGRES_URL` names).
 
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 

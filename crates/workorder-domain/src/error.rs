@@ -101,6 +101,31 @@ pub enum ErrorKind {
     NotConfigured,
 }
 
+/// Seconds a client should wait before retrying an unavailable service.
+const RETRY_AFTER_SECS: u64 = 2;
+
+impl ErrorKind {
+    /// The HTTP status the contract answers for this kind. No `_` arm: a new kind does not
+    /// compile until it is mapped.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorKind::Unauthenticated => 401,
+            ErrorKind::InvalidInput => 400,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::Unavailable => 503,
+            ErrorKind::Internal => 500,
+            ErrorKind::Unprocessable => 422,
+            ErrorKind::NotConfigured => 501,
+        }
+    }
+
+    /// Seconds for `Retry-After`: set for an unavailable service, which a retry may find back.
+    pub fn retry_after_secs(self) -> Option<u64> {
+        (self == ErrorKind::Unavailable).then_some(RETRY_AFTER_SECS)
+    }
+}
+
 /// Which part of the system raised an error: its bounded context and module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Origin {
@@ -119,6 +144,11 @@ impl Origin {
 }
 
 impl Error {
+    /// Seconds for `Retry-After`: set for an unavailable service, which a retry may find back.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.kind().retry_after_secs()
+    }
+
     /// The stable machine code clients switch on.
     pub fn code(&self) -> &'static str {
         match self {

@@ -52,8 +52,17 @@ mod ports;
 mod system;
 mod upload_ticket;
 mod view_work_order;
+#[cfg(feature = "serde")]
+pub mod wire;
 mod work_order;
 mod work_order_admin;
+
+/// docs/embedding.md, whose Rust snippets run as doctests so the guide cannot drift from the
+/// crate (the conformance macro's snippet is `ignore`d: it needs a harness, and
+/// `tests/conformance.rs` runs exactly that).
+#[cfg(all(doctest, feature = "in-memory", feature = "serde"))]
+#[doc = include_str!("../../../docs/embedding.md")]
+mod embedding_guide {}
 
 #[cfg(feature = "in-memory")]
 pub mod in_memory;

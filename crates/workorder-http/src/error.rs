@@ -9,7 +9,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
+use workorder_domain::wire::ErrorBody;
 use workorder_domain::{Error, ErrorKind, Field, FieldError, Origin};
 
 /// What an error answer says, before the trace id is known.
@@ -26,12 +26,11 @@ pub(crate) struct ErrorPayload {
     pub(crate) retry_after: Option<u64>,
 }
 
-/// Seconds a client should wait before retrying after a 503.
-const RETRY_AFTER_SECS: u64 = 2;
-
 impl ErrorPayload {
     fn transport(status: StatusCode, code: &'static str, message: &'static str) -> Self {
-        let retry_after = (status == StatusCode::SERVICE_UNAVAILABLE).then_some(RETRY_AFTER_SECS);
+        // The domain's figure, so that every 503 says the same.
+        let retry_after =
+            ErrorKind::Unavailable.retry_after_secs().filter(|_| status == StatusCode::SERVICE_UNAVAILABLE);
         Self { status, code, message, origin: None, details: Vec::new(), log_detail: None, retry_after }
     }
 
@@ -53,48 +52,10 @@ impl ErrorPayload {
         }
     }
 
-    /// The body, with the trace id.
+    /// The body, with the trace id: the domain's wire format.
     pub(crate) fn body<'a>(&'a self, trace_id: &'a str) -> ErrorBody<'a> {
-        ErrorBody {
-            code: self.code,
-            message: self.message,
-            status: self.status.as_u16(),
-            trace_id,
-            origin: self.origin.map(|o| OriginBody { bounded_context: o.bounded_context, module: o.module }),
-            details: self
-                .details
-                .iter()
-                .map(|d| DetailBody { field: d.field().as_str(), message: d.message() })
-                .collect(),
-        }
+        ErrorBody::new(self.code, self.message, self.status.as_u16(), trace_id, self.origin, &self.details)
     }
-}
-
-/// The contract's error body.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ErrorBody<'a> {
-    code: &'static str,
-    message: &'static str,
-    status: u16,
-    trace_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    origin: Option<OriginBody>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    details: Vec<DetailBody<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct OriginBody {
-    bounded_context: &'static str,
-    module: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-struct DetailBody<'a> {
-    field: &'static str,
-    message: &'a str,
 }
 
 /// Everything a route can answer with instead of success.
@@ -135,14 +96,15 @@ impl ApiError {
     pub(crate) fn payload(&self) -> ErrorPayload {
         match self {
             ApiError::Domain(error) => ErrorPayload {
-                status: status_of(error.kind()),
+                status: StatusCode::from_u16(error.kind().http_status())
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 code: error.code(),
                 message: error.message(),
                 origin: error.origin(),
                 details: error.field_errors().to_vec(),
                 log_detail: matches!(error.kind(), ErrorKind::Unavailable | ErrorKind::Internal)
                     .then(|| cause_chain(error)),
-                retry_after: (error.kind() == ErrorKind::Unavailable).then_some(RETRY_AFTER_SECS),
+                retry_after: error.retry_after_secs(),
             },
             ApiError::PayloadTooLarge => ErrorPayload::transport(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -176,21 +138,6 @@ impl ApiError {
                 "Méthode non autorisée sur cette route",
             ),
         }
-    }
-}
-
-/// The one mapping from the domain's kinds to HTTP statuses. No `_` arm: a new kind does not
-/// compile until it is mapped.
-fn status_of(kind: ErrorKind) -> StatusCode {
-    match kind {
-        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
-        ErrorKind::NotFound => StatusCode::NOT_FOUND,
-        ErrorKind::Conflict => StatusCode::CONFLICT,
-        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorKind::NotConfigured => StatusCode::NOT_IMPLEMENTED,
     }
 }
 

@@ -28,7 +28,7 @@ mod routes;
 pub use auth_limit::{AuthFailureLimit, AuthLimiter, InvalidTrustedProxy, TrustedProxies};
 pub use error::ApiError;
 pub use metrics::Metrics;
-pub use middleware::{TRACE_ID_HEADER, TraceId};
+pub use middleware::{TRACE_ID_HEADER, TRACEPARENT_HEADER, TraceId};
 pub use openapi::{ApiDoc, openapi_json};
 pub use routes::attach_photo::{MAX_BODY_BYTES, decode_command};
 

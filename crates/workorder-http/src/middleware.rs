@@ -18,24 +18,76 @@ use crate::error::{ApiError, ErrorPayload};
 /// The trace id header, read from requests and set on every response.
 pub const TRACE_ID_HEADER: &str = "x-trace-id";
 
-/// A request's correlation id: the client's own if it is 1 to 64 characters of
-/// `[A-Za-z0-9._-]`, else a new ULID.
+/// W3C Trace Context's header, read from requests and set on every response.
+pub const TRACEPARENT_HEADER: &str = "traceparent";
+
+/// A request's correlation id: the client's own `X-Trace-Id` if it is 1 to 64 characters of
+/// `[A-Za-z0-9._-]`; else the trace-id of a valid W3C `traceparent`; else a new ULID. Its W3C
+/// form (32 hex digits) goes out in the answer's `traceparent`, with a span id of ours.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceId(String);
+pub struct TraceId {
+    id: String,
+    /// The id as a W3C trace-id, and the caller's trace flags.
+    w3c: (u128, u8),
+}
 
 impl TraceId {
     fn for_request(req: &ServiceRequest) -> Self {
-        let given = req.headers().get(TRACE_ID_HEADER).and_then(|v| v.to_str().ok()).filter(|v| {
+        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let parent = header(TRACEPARENT_HEADER).and_then(parse_traceparent);
+        let given = header(TRACE_ID_HEADER).filter(|v| {
             (1..=64).contains(&v.len())
                 && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         });
-        Self(given.map_or_else(|| ulid::Ulid::generate().to_string(), str::to_owned))
+        match (given, parent) {
+            (Some(given), parent) => {
+                // The client's own id, and a W3C form for it: the trace it continues, or the
+                // id itself if it is already one (32 hex digits or a ULID), else a new trace.
+                let own = u128::from_str_radix(given, 16)
+                    .ok()
+                    .filter(|_| given.len() == 32)
+                    .or_else(|| ulid::Ulid::from_string(given).ok().map(u128::from));
+                let w3c = parent.unwrap_or_else(|| (own.unwrap_or_else(|| ulid::Ulid::generate().into()), 1));
+                Self { id: given.to_owned(), w3c }
+            }
+            (None, Some((trace, flags))) => Self { id: format!("{trace:032x}"), w3c: (trace, flags) },
+            (None, None) => {
+                let id = ulid::Ulid::generate();
+                Self { id: id.to_string(), w3c: (id.into(), 1) }
+            }
+        }
     }
 
     /// The id.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.id
     }
+
+    /// The answer's `traceparent`: version 00, the trace, a new span id of ours, the flags.
+    fn traceparent(&self) -> String {
+        let span = (u128::from(ulid::Ulid::generate()) as u64).max(1);
+        format!("00-{:032x}-{span:016x}-{:02x}", self.w3c.0, self.w3c.1)
+    }
+}
+
+/// A valid `traceparent` (version `00`, or a later one read as `00`): its trace-id and flags.
+/// All-zero ids, version `ff` and malformed values are ignored, as the specification says.
+fn parse_traceparent(value: &str) -> Option<(u128, u8)> {
+    let mut parts = value.trim().split('-');
+    let (version, trace, span, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex =
+        |s: &str, len: usize| s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let well_formed = hex(version, 2)
+        && version != "ff"
+        && (version != "00" || parts.next().is_none())
+        && hex(trace, 32)
+        && hex(span, 16)
+        && hex(flags, 2);
+    if !well_formed {
+        return None;
+    }
+    let (trace, span) = (u128::from_str_radix(trace, 16).ok()?, u64::from_str_radix(span, 16).ok()?);
+    (trace != 0 && span != 0).then_some((trace, u8::from_str_radix(flags, 16).ok()?))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +207,9 @@ fn edge_headers(headers: &mut HeaderMap, trace_id: &TraceId) {
     if let Ok(value) = HeaderValue::from_str(trace_id.as_str()) {
         headers.insert(HeaderName::from_static(TRACE_ID_HEADER), value);
     }
+    if let Ok(value) = HeaderValue::from_str(&trace_id.traceparent()) {
+        headers.insert(HeaderName::from_static(TRACEPARENT_HEADER), value);
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
@@ -183,7 +238,26 @@ impl ResponseError for PanicAnswer {
 
 #[cfg(test)]
 mod tests {
-    use super::LoggedPath;
+    use super::{LoggedPath, parse_traceparent};
+
+    #[test]
+    fn traceparent_is_read_as_the_specification_says() {
+        let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(parse_traceparent(valid), Some((0x4bf92f3577b34da6a3ce929d0e0e4736, 1)));
+        // A later version may carry more fields; 00 may not.
+        assert!(parse_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-x").is_some());
+        for bad in [
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "garbage",
+        ] {
+            assert_eq!(parse_traceparent(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn a_long_path_is_logged_cut_on_a_character_boundary() {

@@ -276,7 +276,14 @@ fn add_trace_ids(operation: &mut utoipa::openapi::path::Operation) {
                 "X-Trace-Id".to_owned(),
                 HeaderBuilder::new()
                     .schema(Object::with_type(Type::String))
-                    .description(Some("The request's correlation id: the client's own (1 to 64 of [A-Za-z0-9._-]) or a new ULID"))
+                    .description(Some("The request's correlation id: the client's own (1 to 64 of [A-Za-z0-9._-]), else the trace-id of a valid W3C traceparent, else a new ULID"))
+                    .build(),
+            );
+            response.headers.insert(
+                "traceparent".to_owned(),
+                HeaderBuilder::new()
+                    .schema(Object::with_type(Type::String))
+                    .description(Some("W3C Trace Context: the request's trace (from its traceparent, or its trace id in W3C form) and a span id of the service"))
                     .build(),
             );
         }

@@ -5,7 +5,7 @@ mod support;
 
 use std::sync::Arc;
 
-use support::http::call;
+use support::http::{Answer, call};
 use support::{GLOBEX_KEY, KEY, WO, World, world, world_with};
 
 use actix_web::http::StatusCode;
@@ -470,6 +470,53 @@ async fn a_clients_trace_id_is_reused_and_a_bad_one_replaced() {
     }
     let ok = call(&w, post(WO).insert_header(("X-Trace-Id", "t1")).set_json(photo())).await;
     assert_eq!(ok.header("x-trace-id"), Some("t1"));
+}
+
+fn traceparent_of(a: &Answer) -> (String, String, String) {
+    let value = a.header("traceparent").expect("every answer carries a traceparent");
+    let parts: Vec<&str> = value.split('-').collect();
+    assert_eq!((parts.len(), parts[0]), (4, "00"), "{value}");
+    assert_eq!((parts[1].len(), parts[2].len()), (32, 16), "{value}");
+    (parts[1].to_owned(), parts[2].to_owned(), parts[3].to_owned())
+}
+
+#[actix_web::test]
+async fn a_w3c_traceparent_gives_the_trace_id_and_answers_carry_one() {
+    let w = world();
+    let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+    let a = call(&w, post(WO).insert_header(("traceparent", incoming)).set_json(photo())).await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    assert_eq!(a.header("x-trace-id"), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+    let (trace, span, flags) = traceparent_of(&a);
+    assert_eq!((trace.as_str(), flags.as_str()), ("4bf92f3577b34da6a3ce929d0e0e4736", "00"));
+    assert_ne!(span, "00f067aa0ba902b7", "the answer names a span of ours");
+
+    // An error answer's body carries the same id.
+    let e = call(&w, TestRequest::get().uri("/nope").insert_header(("traceparent", incoming))).await;
+    assert_eq!(e.body["traceId"], "4bf92f3577b34da6a3ce929d0e0e4736");
+
+    // A valid X-Trace-Id wins; the traceparent still names the caller's trace.
+    let both = call(
+        &w,
+        TestRequest::get()
+            .uri("/nope")
+            .insert_header(("traceparent", incoming))
+            .insert_header(("X-Trace-Id", "t1")),
+    )
+    .await;
+    assert_eq!(both.header("x-trace-id"), Some("t1"));
+    assert_eq!(traceparent_of(&both).0, "4bf92f3577b34da6a3ce929d0e0e4736");
+
+    // An invalid traceparent is ignored: a new ULID, whose 128 bits are the W3C trace-id.
+    let bad = call(
+        &w,
+        TestRequest::get()
+            .uri("/nope")
+            .insert_header(("traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01")),
+    )
+    .await;
+    let made = ulid::Ulid::from_string(bad.header("x-trace-id").unwrap()).unwrap();
+    assert_eq!(traceparent_of(&bad).0, format!("{:032x}", u128::from(made)));
 }
 
 #[actix_web::test]

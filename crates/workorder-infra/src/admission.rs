@@ -9,9 +9,14 @@
 //!
 //! The deadline is counted from the request's arrival when the caller says when that was
 //! ([`with_deadline`], which the HTTP binary wraps around each request), else from the call.
+//! A call that the queue ahead of it cannot clear before its deadline, at the pace calls have
+//! been holding their permits lately, is refused at once rather than at its deadline: under a
+//! flood the server answers 503 fast and frees its connections, instead of holding every
+//! request for the whole timeout.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -34,8 +39,8 @@ pub(crate) fn deadline_or(timeout: Duration) -> Instant {
 /// What a database call does, for its place in the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
-    Read,
-    Write,
+    Read = 0,
+    Write = 1,
 }
 
 /// The permits: one per pooled connection, and fewer for writers.
@@ -43,13 +48,45 @@ pub(crate) enum Access {
 pub(crate) struct Admission {
     connections: Arc<Semaphore>,
     writers: Arc<Semaphore>,
+    permits: [usize; 2],
+    queues: [Queue; 2],
 }
 
-/// Held while a call uses the database.
+/// One class of callers' queue: how many wait, and how long a permit is held lately.
+#[derive(Debug, Default)]
+struct Queue {
+    waiting: AtomicUsize,
+    /// Moving average of the time a permit is held, in microseconds (0: none measured yet).
+    held_us: Arc<AtomicU64>,
+}
+
+impl Queue {
+    /// Whether `waiting` calls ahead, at the recent pace over `permits`, clear before `left`.
+    fn clears_in(&self, permits: usize, left: Duration) -> bool {
+        let held = self.held_us.load(Ordering::Relaxed);
+        let ahead = self.waiting.load(Ordering::Relaxed) as u64 + 1;
+        let expected = Duration::from_micros(held.saturating_mul(ahead) / permits.max(1) as u64);
+        held == 0 || expected <= left
+    }
+}
+
+/// Held while a call uses the database; records how long when dropped.
 #[derive(Debug)]
 pub(crate) struct Admitted {
     _connection: OwnedSemaphorePermit,
     _writer: Option<OwnedSemaphorePermit>,
+    since: Instant,
+    held_us: Arc<AtomicU64>,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let held = u64::try_from(self.since.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
+        // An average over about the last eight calls: quick to follow a change of pace.
+        let _ = self.held_us.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+            Some(if old == 0 { held } else { old - old / 8 + held / 8 })
+        });
+    }
 }
 
 impl Admission {
@@ -57,20 +94,46 @@ impl Admission {
     pub(crate) fn new(pool_size: u32, writers: u32) -> Self {
         let pool = usize::try_from(pool_size.max(1)).unwrap_or(1);
         let writers = usize::try_from(writers.clamp(1, pool_size.max(1))).unwrap_or(1);
-        Self { connections: Arc::new(Semaphore::new(pool)), writers: Arc::new(Semaphore::new(writers)) }
+        Self {
+            connections: Arc::new(Semaphore::new(pool)),
+            writers: Arc::new(Semaphore::new(writers)),
+            permits: [pool, writers],
+            queues: [Queue::default(), Queue::default()],
+        }
     }
 
-    /// Waits for a permit until `deadline`; `None` if it passed first.
+    /// Waits for a permit until `deadline`; `None` if it passed first, or if the queue ahead
+    /// cannot clear before it.
     pub(crate) async fn admit(&self, access: Access, deadline: Instant) -> Option<Admitted> {
+        let class = access as usize;
+        let queue = &self.queues[class];
+        // With a permit free there is no queue to judge; otherwise a queue that cannot clear
+        // in time is refused now rather than at the deadline.
+        let semaphore = match access {
+            Access::Write => &self.writers,
+            Access::Read => &self.connections,
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if semaphore.available_permits() == 0 && !queue.clears_in(self.permits[class], left) {
+            return None;
+        }
+        queue.waiting.fetch_add(1, Ordering::Relaxed);
         let wait = async {
             let writer = match access {
                 Access::Write => Some(self.writers.clone().acquire_owned().await.ok()?),
                 Access::Read => None,
             };
             let connection = self.connections.clone().acquire_owned().await.ok()?;
-            Some(Admitted { _connection: connection, _writer: writer })
+            Some(Admitted {
+                _connection: connection,
+                _writer: writer,
+                since: Instant::now(),
+                held_us: queue.held_us.clone(),
+            })
         };
-        tokio::time::timeout_at(deadline.into(), wait).await.ok().flatten()
+        let admitted = tokio::time::timeout_at(deadline.into(), wait).await.ok().flatten();
+        queue.waiting.fetch_sub(1, Ordering::Relaxed);
+        admitted
     }
 }
 
@@ -89,6 +152,23 @@ mod tests {
         let soon = Instant::now() + Duration::from_millis(50);
         assert!(admission.admit(Access::Write, soon).await.is_none(), "a fourth writer waits, then gives up");
         assert!(admission.admit(Access::Read, soon).await.is_some(), "a reader gets the connection left");
+    }
+
+    #[tokio::test]
+    async fn a_queue_that_cannot_clear_before_the_deadline_is_refused_at_once() {
+        let admission = Admission::new(1, 1);
+        // One call held its permit 100 ms: the pace is known.
+        let first = admission.admit(Access::Write, Instant::now() + Duration::from_secs(1)).await.unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        drop(first);
+        let held = admission.admit(Access::Write, Instant::now() + Duration::from_secs(1)).await.unwrap();
+        let started = Instant::now();
+        // 50 ms left, 100 ms a call, the permit taken: refused without waiting out the 50 ms.
+        assert!(admission.admit(Access::Write, Instant::now() + Duration::from_millis(50)).await.is_none());
+        assert!(started.elapsed() < Duration::from_millis(20), "refused after {:?}", started.elapsed());
+        drop(held);
+        // A free permit is taken whatever the pace was.
+        assert!(admission.admit(Access::Write, Instant::now() + Duration::from_millis(50)).await.is_some());
     }
 
     #[tokio::test]

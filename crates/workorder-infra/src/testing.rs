@@ -17,6 +17,101 @@ pub use s3_server::{S3S_FS, S3Server, TEST_BUCKET};
 /// The variable naming the PostgreSQL server tests may create databases on.
 pub const POSTGRES_URL_VARIABLE: &str = "WORKORDER_TEST_POSTGRES_URL";
 
+/// The PostgreSQL server tests create their databases on: the one `WORKORDER_TEST_POSTGRES_URL`
+/// names, else a private one this test process starts once (`initdb` and `pg_ctl` from
+/// `/usr/lib/postgresql/*/bin`, on a free port in a temporary directory, stopped and removed
+/// by a watchdog when the process ends), so that a plain `cargo test` runs every test on both
+/// backends. `None`, said loudly, only when neither exists.
+pub fn postgres_admin_url() -> Option<String> {
+    static URL: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var(POSTGRES_URL_VARIABLE) {
+            return Some(url);
+        }
+        let started = private_postgres::start();
+        if started.is_none() {
+            eprintln!(
+                "SKIPPED: {POSTGRES_URL_VARIABLE} is not set and PostgreSQL's server binaries \
+                 (initdb, pg_ctl) are not installed, so this PostgreSQL test did not run"
+            );
+        }
+        started
+    })
+    .clone()
+}
+
+mod private_postgres {
+    //! A throwaway PostgreSQL server for one test process.
+
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+
+    /// Starts it; its admin URL, or `None` without server binaries.
+    pub(super) fn start() -> Option<String> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("bin"))
+            .find(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let dir = std::env::temp_dir().join(format!("workorder-test-pg-{}", ulid::Ulid::generate()));
+        std::fs::create_dir_all(&dir).expect("a directory for the private PostgreSQL");
+        let root = is_root();
+        if root {
+            let status = Command::new("chown").arg("postgres:postgres").arg(&dir).status();
+            assert!(status.is_ok_and(|s| s.success()), "chown of the private PostgreSQL's directory");
+        }
+        let data = dir.join("data");
+        let data = data.to_str().expect("a UTF-8 temporary directory");
+        let initdb =
+            run(root, &bin.join("initdb"), &["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
+        assert!(initdb, "initdb of the private PostgreSQL failed");
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+            dir.display()
+        );
+        let log = dir.join("log");
+        let log = log.to_str().expect("a UTF-8 temporary directory");
+        let started = run(root, &bin.join("pg_ctl"), &["-D", data, "-o", &options, "-l", log, "-w", "start"]);
+        assert!(started, "the private PostgreSQL did not start; see {log}");
+        watch(std::process::id(), root, &bin.join("pg_ctl"), data, &dir);
+        Some(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+    }
+
+    /// Stops the server and removes its directory once process `pid` is gone.
+    fn watch(pid: u32, root: bool, pg_ctl: &Path, data: &str, dir: &Path) {
+        let as_postgres = if root { "runuser -u postgres -- " } else { "" };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {as_postgres}'{}' -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{}'",
+            pg_ctl.display(),
+            dir.display()
+        );
+        let spawned = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        assert!(spawned.is_ok(), "the private PostgreSQL's watchdog did not start");
+    }
+
+    fn run(root: bool, program: &Path, args: &[&str]) -> bool {
+        let mut command = if root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        };
+        command.args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    }
+
+    fn is_root() -> bool {
+        Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    }
+}
+
 /// A database that exists for one test.
 #[derive(Debug)]
 pub struct TestDatabase {
@@ -43,16 +138,10 @@ impl TestDatabase {
         Self { url, cleanup: Cleanup::Directory(dir) }
     }
 
-    /// A new, empty PostgreSQL database, or `None` (said loudly on stderr) when
-    /// `WORKORDER_TEST_POSTGRES_URL` is unset. CI always sets it.
+    /// A new, empty PostgreSQL database on [`postgres_admin_url`]'s server, or `None` (said
+    /// loudly on stderr) when there is none.
     pub fn postgres() -> Option<Self> {
-        let Ok(admin_url) = std::env::var(POSTGRES_URL_VARIABLE) else {
-            eprintln!(
-                "SKIPPED: {POSTGRES_URL_VARIABLE} is not set, so this PostgreSQL test did not run \
-                 (e.g. {POSTGRES_URL_VARIABLE}=postgres://postgres@127.0.0.1:5432/postgres)"
-            );
-            return None;
-        };
+        let admin_url = postgres_admin_url()?;
         let mut admin = PgConnection::establish(&admin_url)
             .unwrap_or_else(|e| panic!("{POSTGRES_URL_VARIABLE} names a server we cannot reach: {e}"));
         sweep_leftovers(&mut admin);

@@ -46,7 +46,7 @@ impl DieselHarness {
         Self::new(TestDatabase::sqlite())
     }
 
-    /// `None` (said loudly) without `WORKORDER_TEST_POSTGRES_URL`; CI always sets it.
+    /// `None` (said loudly) only where no PostgreSQL can be had (see `testing::postgres_admin_url`).
     fn postgres() -> Option<Self> {
         TestDatabase::postgres().map(Self::new)
     }

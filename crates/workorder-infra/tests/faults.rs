@@ -195,7 +195,7 @@ async fn a_read_only_postgres_answers_unavailable_and_not_ready_then_recovers() 
     let url = test_db.url().postgres_url().unwrap().to_owned();
     let name = url.rsplit('/').next().unwrap().to_owned();
     let admin = |sql: String| {
-        let admin_url = std::env::var(workorder_infra::testing::POSTGRES_URL_VARIABLE).unwrap();
+        let admin_url = workorder_infra::testing::postgres_admin_url().unwrap();
         let mut conn = PgConnection::establish(&admin_url).unwrap();
         diesel::sql_query(sql).execute(&mut conn).unwrap();
     };
@@ -351,9 +351,11 @@ impl Relay {
 async fn a_silent_postgres_is_answered_unavailable_within_the_bounds_not_after_hours() {
     let Some(test_db) = TestDatabase::postgres() else { return };
     let direct = test_db.url().postgres_url().unwrap().to_owned();
-    let relay = Relay::to("127.0.0.1:5432".parse().unwrap());
-    let through_relay = direct.replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", relay.port), 1);
-    assert_ne!(through_relay, direct, "the test database is on 127.0.0.1:5432");
+    let mut url = url::Url::parse(&direct).unwrap();
+    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let relay = Relay::to(upstream.parse().unwrap());
+    url.set_port(Some(relay.port)).unwrap();
+    let through_relay = url.to_string();
     let config = DatabaseConfig {
         connect_timeout: Duration::from_millis(500),
         statement_timeout: Duration::from_millis(500),
