@@ -500,3 +500,41 @@ fn a_thousand_idle_connections_under_a_low_descriptor_limit_do_not_starve_a_vali
     assert!(took < Duration::from_secs(2), "a valid request waited {took:?} behind idle connections");
     drop(idle);
 }
+
+#[test]
+fn json_logs_are_one_object_a_line_and_the_access_line_says_who_did_what() {
+    let mut env = support::Env::new(workorder_infra::testing::TestDatabase::sqlite());
+    env.extra_env.push(("WORKORDER_LOG_FORMAT".into(), "json".into()));
+    let key = env.cli(&["api-key", "create", "--tenant", "acme"]);
+    let wo = env.cli(&["work-order", "create", "--tenant", "acme", "--status", "IN_PROGRESS"]);
+    let server = env.start();
+    let answer = support::request(
+        server.addr,
+        "POST",
+        &format!("/v1/work-orders/{wo}/photos"),
+        &[("X-API-Key", &key), ("Content-Type", "application/json"), ("User-Agent", "tablet/7")],
+        &support::photo("logged.jpg"),
+    );
+    assert_eq!(answer.status, 201);
+    let trace_id = answer.header("x-trace-id").unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(300));
+    let log = server.log();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    let access = lines
+        .iter()
+        .find(|l| l["target"] == "access" && l["trace_id"] == trace_id.as_str())
+        .unwrap_or_else(|| panic!("no access line for {trace_id}: {log}"));
+    let key_id = key.split('_').nth(2).unwrap();
+    assert_eq!(access["status"], 201);
+    assert_eq!(access["method"], "POST");
+    assert_eq!(access["route"], "/v1/work-orders/{id}/photos");
+    assert_eq!(access["tenant"], "acme");
+    assert_eq!(access["key_id"], key_id);
+    assert_eq!(access["user_agent"], "tablet/7");
+    assert_eq!(access["client"], "127.0.0.1");
+    assert!(access["bytes"].as_u64().is_some_and(|b| b > 0) && access["duration_ms"].is_number(), "{access}");
+    assert!(!log.contains(key.rsplit('_').next().unwrap()), "a log line carries the key");
+}

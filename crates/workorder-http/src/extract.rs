@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use workorder_domain::{ApiKeySecret, Error, IssueUploadTicket, Principal, WorkOrderId};
 
 use crate::AppState;
@@ -50,7 +50,10 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
             return Err(ApiError::TooManyRequests { retry_after: wait });
         }
     }
-    Ok(verified?)
+    let principal = verified?;
+    // For the access log: who did it.
+    req.extensions_mut().insert(principal.clone());
+    Ok(principal)
 }
 
 /// The work order named by the path's `{id}`: a hyphenated UUID of any case and version.

@@ -10,7 +10,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use futures_util::FutureExt;
-use workorder_domain::Error;
+use workorder_domain::{Error, Principal};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorPayload};
@@ -105,16 +105,36 @@ pub(crate) async fn edge(
     let method = crate::metrics::method_label(req.method());
     let path = LoggedPath::of(req.path());
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let record = |route: &str, status: u16| {
-        if let Some(state) = &state {
-            state.metrics.observe_request(method, route, status, started.elapsed().as_secs_f64());
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(LoggedPath::of);
+    let client = req.peer_addr().map(|peer| match &state {
+        Some(state) => {
+            let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
+            state.trusted_proxies.client(peer.ip(), forwarded).to_string()
         }
-        // Never the query string, never a header: a key must not reach the log.
+        None => peer.ip().to_string(),
+    });
+    let record = |route: &str, status: u16, bytes: Option<u64>, who: Option<&Principal>| {
+        let seconds = started.elapsed().as_secs_f64();
+        if let Some(state) = &state {
+            state.metrics.observe_request(method, route, status, seconds);
+        }
+        // Never the query string, never a key; every field bounded.
+        let tenant = who.map(|p| p.tenant().to_string());
+        let key_id = who.map(|p| p.key_id().to_string());
         log::info!(
             target: "access",
-            "trace_id={} {method} {path} {status} {:.1}ms",
-            trace_id.as_str(),
-            started.elapsed().as_secs_f64() * 1000.0
+            trace_id = trace_id.as_str(),
+            client = client.as_deref().unwrap_or("-"),
+            method = method,
+            path = path.as_str(),
+            route = route,
+            status = status,
+            bytes = bytes.unwrap_or(0),
+            duration_ms = (seconds * 10_000.0).round() / 10.0,
+            user_agent = user_agent.as_ref().map_or("-", LoggedPath::as_str),
+            tenant = tenant.as_deref().unwrap_or("-"),
+            key_id = key_id.as_deref().unwrap_or("-");
+            "{method} {path} {status}"
         );
     };
 
@@ -129,7 +149,7 @@ pub(crate) async fn edge(
                 trace_id: trace_id.clone(),
             };
             log_fault(&trace_id, &answer.payload);
-            record("panicked", answer.payload.status.as_u16());
+            record("panicked", answer.payload.status.as_u16(), None, None);
             return Err(answer.into());
         }
     };
@@ -153,17 +173,26 @@ pub(crate) async fn edge(
     edge_headers(response.headers_mut(), &trace_id);
     // The route's pattern, not its path: ids would make a metric per work order.
     let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-    record(&route, response.status().as_u16());
+    let bytes = match response.response().body().size() {
+        actix_web::body::BodySize::Sized(n) => Some(n),
+        _ => None,
+    };
+    let who = response.request().extensions().get::<Principal>().cloned();
+    record(&route, response.status().as_u16(), bytes, who.as_ref());
     Ok(response)
 }
 
-/// A request's path as the access log writes it: at most [`LoggedPath::MAX`] bytes, so a
-/// client cannot make one log line as long as its request (a 120 KB path wrote a 120 KB
-/// line); a longer path is cut on a character boundary and marked with `…`.
+/// A request's path (or user agent) as the access log writes it: at most [`LoggedPath::MAX`]
+/// bytes, so a client cannot make one log line as long as its request (a 120 KB path wrote a
+/// 120 KB line); a longer one is cut on a character boundary and marked with `…`.
 struct LoggedPath(String);
 
 impl LoggedPath {
     const MAX: usize = 256;
+
+    fn as_str(&self) -> &str {
+        &self.0
+    }
 
     fn of(path: &str) -> Self {
         if path.len() <= Self::MAX {
@@ -186,7 +215,12 @@ impl std::fmt::Display for LoggedPath {
 /// A server fault's cause chain, for the log only.
 fn log_fault(trace_id: &TraceId, payload: &ErrorPayload) {
     if let Some(detail) = &payload.log_detail {
-        log::error!("trace_id={} {} {}: {detail}", trace_id.as_str(), payload.status.as_u16(), payload.code);
+        log::error!(
+            trace_id = trace_id.as_str(),
+            status = payload.status.as_u16(),
+            code = payload.code;
+            "{} {}: {detail}", payload.status.as_u16(), payload.code
+        );
     }
 }
 

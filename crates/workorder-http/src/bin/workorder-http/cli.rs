@@ -7,6 +7,10 @@ use workorder_domain::{ApiKeyId, ApiKeyLabel, TenantId, WorkOrderId, WorkOrderSt
 #[derive(Debug, Parser)]
 #[command(name = "workorder-http", version)]
 pub(crate) struct Cli {
+    /// How log lines are written: `text` for people, `json` (one object a line) for log
+    /// pipelines.
+    #[arg(long, env = "WORKORDER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub(crate) log_format: LogFormat,
     #[command(flatten)]
     pub(crate) database: DatabaseArgs,
     #[command(flatten)]
@@ -69,6 +73,15 @@ pub(crate) struct ServeArgs {
     /// HTTP worker threads; 0 means one per CPU.
     #[arg(long, env = "WORKORDER_WORKERS", default_value_t = 0, global = true)]
     pub(crate) workers: usize,
+}
+
+/// The format of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// `[time LEVEL target] message key=value ...`.
+    Text,
+    /// `{"ts": ..., "level": ..., "target": ..., "msg": ..., key: value ...}`.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

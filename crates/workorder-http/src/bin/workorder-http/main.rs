@@ -5,6 +5,7 @@
 
 mod api_key_commands;
 mod cli;
+mod logging;
 mod object_storage_settings;
 mod server;
 mod settings;
@@ -74,7 +75,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    logging::init(cli.log_format);
     let command = cli.command.unwrap_or(Command::Serve);
     let settings =
         match Settings::from_cli(cli.database, cli.serve, cli.storage, matches!(command, Command::Serve)) {
