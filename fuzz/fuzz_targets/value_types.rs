@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workorder_domain::{CdnUrl, ObjectKey, PhotoCursor, Step, TakenAt, TenantId, WorkOrderId};
+use workorder_domain::{CdnUrl, FeedCursor, ObjectKey, PhotoCursor, Step, TakenAt, TenantId, WebhookUrl, WorkOrderId};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -38,5 +38,13 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(cursor) = PhotoCursor::parse(text) {
         assert_eq!(PhotoCursor::parse(&cursor.to_string()), Ok(cursor));
+    }
+    if let Ok(cursor) = FeedCursor::parse(text) {
+        assert_eq!(FeedCursor::parse(&cursor.to_string()), Ok(cursor));
+        assert!(cursor.last_seen() <= i64::MAX as u64);
+    }
+    if let Ok(url) = WebhookUrl::parse(text) {
+        assert!(CdnUrl::parse(text).is_ok(), "a webhook URL follows the CDN URL's rule");
+        assert_eq!(url.as_str(), text);
     }
 });

@@ -4,10 +4,13 @@
 
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
+mod events;
 mod faults;
 mod hostile;
 mod object_storage;
+mod receiver;
 mod support;
+mod webhooks;
 
 use std::io::Write;
 use std::net::TcpStream;

@@ -23,6 +23,12 @@ impl Env {
         Self { db, extra_env: Vec::new() }
     }
 
+    /// The CLI against the same database, without `other`'s extra settings. The database
+    /// stays `other`'s: it is dropped with it.
+    pub(crate) fn new_like(other: &Env) -> EnvLike<'_> {
+        EnvLike { of: other, extra_env: Vec::new() }
+    }
+
     pub(crate) fn database_url(&self) -> String {
         let url = self.db.url();
         match url.postgres_url() {
@@ -52,6 +58,26 @@ impl Env {
 
     pub(crate) fn start(&self) -> Server {
         Server::start(self.command().env("WORKORDER_BIND", "127.0.0.1:0"))
+    }
+}
+
+/// The CLI on another [`Env`]'s database, with settings of its own.
+pub(crate) struct EnvLike<'a> {
+    of: &'a Env,
+    pub(crate) extra_env: Vec<(String, String)>,
+}
+
+impl EnvLike<'_> {
+    pub(crate) fn command(&self) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .env_clear()
+            .env("DATABASE_URL", self.of.database_url())
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (k, v) in &self.extra_env {
+            command.env(k, v);
+        }
+        command
     }
 }
 

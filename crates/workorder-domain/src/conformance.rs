@@ -17,16 +17,21 @@ use std::sync::Arc;
 
 use crate::identity::{ApiKeyId, ApiKeySecret, Principal, TenantId};
 use crate::object_storage::PresignedUpload;
-use crate::ports::{ApiKeyVerifier, ObjectStore, WorkOrderReader, WorkOrderRepo};
+use crate::ports::{
+    ApiKeyVerifier, DeliveryQueue, EventFeed, EventRelay, ObjectStore, WebhookRegistry, WorkOrderReader,
+    WorkOrderRepo,
+};
 use crate::work_order::{WorkOrderId, WorkOrderStatus};
 
 pub mod api_keys;
 pub mod attach;
 pub mod availability;
 pub mod decide_attach;
+pub mod events;
 pub mod object_store;
 pub mod read_side;
 mod support;
+pub mod webhooks;
 
 /// A fresh store under test, and the means to drive it. Each rule takes a new one.
 pub trait Harness: Send + Sync {
@@ -42,6 +47,19 @@ pub trait Harness: Send + Sync {
 
     /// The store's key verifier.
     fn verifier(&self) -> Arc<dyn ApiKeyVerifier>;
+
+    /// The store's events feed.
+    fn feed(&self) -> Arc<dyn EventFeed>;
+
+    /// The store's outbox relay.
+    fn relay(&self) -> Arc<dyn EventRelay>;
+
+    /// The store's webhook subscriptions and delivery queue, over the same store as
+    /// [`Harness::relay`] (publishing queues deliveries); `None` (the default) for a store
+    /// without webhooks, whose webhook rules then pass.
+    fn webhooks(&self) -> Option<(Arc<dyn WebhookRegistry>, Arc<dyn DeliveryQueue>)> {
+        None
+    }
 
     /// Adds a work order to `tenant` with `status`.
     fn seed_work_order(&self, tenant: &TenantId, id: WorkOrderId, status: WorkOrderStatus);
@@ -112,6 +130,13 @@ macro_rules! conformance_tests {
             read_side::a_page_holds_at_most_the_limit_asked,
             read_side::a_photo_is_found_only_on_its_work_order_in_its_tenant,
             read_side::instants_round_trip_to_the_microsecond,
+            events::each_new_photo_writes_its_event_and_nothing_else_does,
+            events::the_feed_pages_by_position_per_tenant,
+            events::racing_attaches_and_relays_publish_every_event_once,
+            webhooks::an_event_is_queued_once_for_each_subscription_live_when_it_is_published,
+            webhooks::a_claimed_delivery_is_kept_from_other_claims_until_its_lease_ends,
+            webhooks::each_settlement_decides_when_a_delivery_is_due_again,
+            webhooks::racing_claims_never_share_a_delivery,
             api_keys::a_key_verifies_to_its_principal_and_others_do_not,
             api_keys::a_revoked_key_is_refused_within_30_seconds,
             availability::an_unreachable_store_is_unavailable_not_internal,

@@ -6,6 +6,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 mod api_keys;
 mod fixtures;
 mod objects;
+mod webhooks;
 mod work_orders;
 
 pub use api_keys::InMemoryApiKeyVerifier;

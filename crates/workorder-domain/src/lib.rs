@@ -1,7 +1,8 @@
 //! Attach photos to field-service work orders.
 //!
 //! This crate is the heart of the product: the [`AttachPhoto`] use case and the read side
-//! ([`ViewWorkOrder`], [`ListPhotos`], [`GetPhoto`]), the operators' use cases
+//! ([`ViewWorkOrder`], [`ListPhotos`], [`GetPhoto`]), the events feed ([`ReadEventFeed`], over
+//! the outbox every attach writes to: [`EventFeed`], [`EventRelay`]), the operators' use cases
 //! ([`ApiKeyAdmin`], [`WorkOrderAdmin`]), the value types that carry the
 //! contract's rules, the ports through which it reaches the outside world ([`WorkOrderRepo`],
 //! [`WorkOrderReader`], [`ApiKeyVerifier`], [`ApiKeyRegistry`], [`WorkOrderRegistry`], [`Clock`],
@@ -40,7 +41,10 @@ pub use {time, ulid};
 mod api_key_admin;
 mod attach_photo;
 pub mod attachment;
+mod deliver_webhooks;
 mod error;
+mod event;
+mod event_feed;
 mod get_photo;
 mod identity;
 mod instant;
@@ -52,6 +56,8 @@ mod ports;
 mod system;
 mod upload_ticket;
 mod view_work_order;
+mod webhook;
+mod webhook_admin;
 #[cfg(feature = "serde")]
 pub mod wire;
 mod work_order;
@@ -78,7 +84,12 @@ pub use attach_photo::{
     PhotoFields,
 };
 pub use attachment::{AttachDecision, Attachment, Disposition, RecordedPhoto};
+pub use deliver_webhooks::{
+    DeliverWebhooks, DeliveryFailure, DeliveryKey, DeliveryReport, DueDelivery, Settlement,
+};
 pub use error::{BoxError, Error, ErrorKind, Field, FieldError, Origin};
+pub use event::{Event, EventData, EventId, FeedCursor, FeedEvent, FeedPage, FeedPosition, PhotoAttached};
+pub use event_feed::ReadEventFeed;
 pub use get_photo::GetPhoto;
 pub use identity::{ApiKeyId, ApiKeySecret, EmptyApiKeySecret, InvalidTenantId, Principal, TenantId};
 pub use instant::{rfc3339, truncate_to_micros};
@@ -93,12 +104,18 @@ pub use photo::{
     PhotoView, Step, StepError, TakenAt, TakenAtError,
 };
 pub use ports::{
-    ApiKeyRegistry, ApiKeyVerifier, Clock, ObjectStore, PhotoIdGenerator, PoolProbe, PoolSample,
-    WorkOrderReader, WorkOrderRegistry, WorkOrderRepo,
+    ApiKeyRegistry, ApiKeyVerifier, Clock, DeliveryQueue, EventFeed, EventRelay, HostResolver, JitterSource,
+    ObjectStore, PhotoIdGenerator, PoolProbe, PoolSample, WebhookRegistry, WebhookSender, WorkOrderReader,
+    WorkOrderRegistry, WorkOrderRepo,
 };
-pub use system::{SystemClock, UlidPhotoIds};
+pub use system::{SystemClock, SystemJitter, UlidPhotoIds};
 pub use upload_ticket::{IssueUploadTicket, UploadCommand, UploadFields, UploadTicket};
 pub use view_work_order::ViewWorkOrder;
+pub use webhook::{
+    Retry, RetryPolicy, SubscriptionId, SubscriptionListing, TargetPolicy, WebhookSecret, WebhookUrl,
+    is_public,
+};
+pub use webhook_admin::{WebhookAdmin, WebhookAdminError};
 pub use work_order::{
     InvalidWorkOrderId, UnknownWorkOrderStatus, WorkOrderId, WorkOrderStatus, WorkOrderView,
 };

@@ -9,11 +9,14 @@ use time::OffsetDateTime;
 
 use crate::api_key_admin::{ApiKeyLabel, ApiKeyListing, IssuedApiKey};
 use crate::attachment::{AttachDecision, Attachment};
+use crate::deliver_webhooks::{DeliveryFailure, DeliveryKey, DueDelivery, Settlement};
 use crate::error::Error;
+use crate::event::{FeedCursor, FeedEvent};
 use crate::identity::{ApiKeyId, ApiKeySecret, Principal, TenantId};
 use crate::object_storage::{PresignedUpload, StoredObject, UploadRequest};
 use crate::paging::PhotoCursor;
 use crate::photo::{NewPhoto, ObjectKey, PhotoId, PhotoView};
+use crate::webhook::{SubscriptionId, SubscriptionListing, WebhookSecret, WebhookUrl};
 use crate::work_order::{WorkOrderId, WorkOrderStatus, WorkOrderView};
 use crate::work_order_admin::NewWorkOrder;
 
@@ -36,6 +39,10 @@ pub trait WorkOrderRepo: Send + Sync {
     /// byte for byte, the instants to the microsecond (they come truncated to it), the step as
     /// given. `photo.attached_by` is a key of `photo.tenant` that the store issued (the use case
     /// passes the verified caller's), so an adapter may refer to it.
+    ///
+    /// **The outbox**: when, and only when, it records a new photo, it MUST record
+    /// [`Event::photo_attached`](crate::Event::photo_attached) of it in the same transaction, so that [`EventFeed`] gives it
+    /// once published by [`EventRelay::publish`]. A retry or a refusal records no event.
     ///
     /// It MUST return [`Error::Unavailable`] when the store cannot be reached or no
     /// connection is free within its timeout, and [`Error::Internal`] for any other failure.
@@ -91,6 +98,40 @@ pub trait WorkOrderReader: Send + Sync {
     /// `tenant`, then [`Error::PhotoNotFound`] if the work order has no such photo, and the
     /// errors of [`WorkOrderReader::work_order`] otherwise.
     async fn photo(&self, tenant: &TenantId, id: WorkOrderId, photo_id: PhotoId) -> Result<PhotoView, Error>;
+}
+
+/// The events feed: each tenant's events in the order they were published.
+#[async_trait]
+pub trait EventFeed: Send + Sync {
+    /// At most `limit` events of `tenant` at positions after `after`, by position. Only
+    /// published events (those [`EventRelay::publish`] has given a position) are in the feed;
+    /// positions of a tenant are 1, 2, 3, … without gaps, so a consumer that asks after the
+    /// last position it saw sees every event once. The use case asks for one more than a page:
+    /// an adapter MUST NOT cap `limit`.
+    ///
+    /// It MUST return [`Error::Unavailable`] when the store cannot be reached,
+    /// [`Error::Internal`] for any other failure.
+    async fn events(
+        &self,
+        tenant: &TenantId,
+        after: FeedCursor,
+        limit: usize,
+    ) -> Result<Vec<FeedEvent>, Error>;
+}
+
+/// The relay that publishes the outbox: it gives committed events their positions.
+#[async_trait]
+pub trait EventRelay: Send + Sync {
+    /// Gives every committed event without a position the next positions of its tenant's feed,
+    /// and answers how many it published. Relays exclude each other (on one store, several
+    /// processes may call it at once): numbering happens after the events' transactions have
+    /// committed, one relay at a time, so a position once visible never gets an event before
+    /// it. A store whose writes commit in the order they number (one writer) may publish at
+    /// once and answer 0 here.
+    ///
+    /// It MUST return [`Error::Unavailable`] when the store cannot be reached,
+    /// [`Error::Internal`] for any other failure.
+    async fn publish(&self) -> Result<usize, Error>;
 }
 
 /// Turns a presented API key into the principal it stands for.
@@ -212,4 +253,88 @@ pub trait ObjectStore: Send + Sync {
     /// refuse a body with another digest. It MUST return [`Error::Internal`] when it cannot
     /// sign, and [`Error::Unavailable`] when signing needs a store that cannot be reached.
     async fn presign_upload(&self, upload: &UploadRequest) -> Result<PresignedUpload, Error>;
+}
+
+/// The store of webhook subscriptions.
+#[async_trait]
+pub trait WebhookRegistry: Send + Sync {
+    /// Records a subscription of `url` to `tenant`'s events published from now on (excluding
+    /// relays while it does, so that every event recorded after it is among them), with a new
+    /// secret of at least [`WebhookSecret::MIN_BYTES`] from a secure random source, stored only
+    /// encrypted; the returned secret is the only copy in clear.
+    ///
+    /// It MUST return [`Error::Unavailable`] when the store cannot be reached or the random
+    /// source fails, [`Error::Internal`] for any other failure (no encryption key included).
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        url: &WebhookUrl,
+        at: OffsetDateTime,
+    ) -> Result<(SubscriptionId, WebhookSecret), Error>;
+
+    /// The live subscriptions of `tenant`, or of every tenant, by tenant then oldest first,
+    /// with their deliveries' counts. Never a secret.
+    async fn list(&self, tenant: Option<&TenantId>) -> Result<Vec<SubscriptionListing>, Error>;
+
+    /// Deletes the subscription as of `at`: no longer listed, nothing more delivered to it.
+    /// `Ok(false)` if no live subscription has this id.
+    async fn delete(&self, id: SubscriptionId, at: OffsetDateTime) -> Result<bool, Error>;
+
+    /// Makes the subscription's failed deliveries pending again, due at `at`; how many.
+    /// `Ok(None)` if no live subscription has this id.
+    async fn redeliver(&self, id: SubscriptionId, at: OffsetDateTime) -> Result<Option<u64>, Error>;
+}
+
+/// The deliveries waiting to be made: one per published event and subscription of its tenant
+/// live when it is published (made by [`EventRelay::publish`] as it publishes). Creating a
+/// subscription excludes relays, so every event recorded after the creation reaches it.
+#[async_trait]
+pub trait DeliveryQueue: Send + Sync {
+    /// Claims at most `max` pending deliveries due at `now`, of live subscriptions, oldest due
+    /// first, and keeps them from every other claim until `now + lease` (so that two workers,
+    /// in one process or several, never attempt one delivery at once; after a crash the lease
+    /// ends and the delivery is claimed again). Each comes with its attempt's number.
+    ///
+    /// It MUST return [`Error::Unavailable`] when the store cannot be reached,
+    /// [`Error::Internal`] for any other failure (a secret that cannot be decrypted included).
+    async fn claim(
+        &self,
+        now: OffsetDateTime,
+        lease: std::time::Duration,
+        max: usize,
+    ) -> Result<Vec<DueDelivery>, Error>;
+
+    /// Records how an attempt ended, at `now`.
+    async fn settle(
+        &self,
+        key: &DeliveryKey,
+        settlement: Settlement,
+        now: OffsetDateTime,
+    ) -> Result<(), Error>;
+
+    /// When the oldest event still waiting for a delivery occurred, if one does.
+    async fn oldest_pending(&self) -> Result<Option<OffsetDateTime>, Error>;
+}
+
+/// Posts an event to a subscriber, signed.
+#[async_trait]
+pub trait WebhookSender: Send + Sync {
+    /// Posts `delivery`'s event to its URL, signed with its secret as of `at`. `Ok` only for
+    /// a whole 2xx answer within the time allowed; a refused target, a redirect (never
+    /// followed), another status, a time-out or a failed connection is a failure.
+    async fn send(&self, delivery: &DueDelivery, at: OffsetDateTime) -> Result<(), DeliveryFailure>;
+}
+
+/// Resolves a host name to its addresses, to check a webhook's target.
+pub trait HostResolver: Send + Sync {
+    /// The addresses of `host` (a name, or an address literal, IPv6 in brackets).
+    ///
+    /// It MUST return [`Error::Unavailable`] when the host does not resolve.
+    fn resolve(&self, host: &str, port: u16) -> Result<Vec<std::net::IpAddr>, Error>;
+}
+
+/// Randomness for jitter, replaceable in tests.
+pub trait JitterSource: Send + Sync {
+    /// A number uniform in 0..1.
+    fn unit(&self) -> f64;
 }

@@ -17,9 +17,10 @@ use workorder_domain::in_memory::{
     InMemoryApiKeyVerifier, InMemoryObjectStore, InMemoryWorkOrderRepo, block_on,
 };
 use workorder_domain::{
-    ApiKeyId, ApiKeyLabel, ApiKeyRegistry, ApiKeySecret, ApiKeyVerifier, AttachDecision, Attachment, Error,
-    NewPhoto, ObjectStore, PhotoCursor, PhotoId, PhotoView, PresignedUpload, Principal, RecordedPhoto,
-    TenantId, WorkOrderId, WorkOrderReader, WorkOrderRepo, WorkOrderStatus, WorkOrderView,
+    ApiKeyId, ApiKeyLabel, ApiKeyRegistry, ApiKeySecret, ApiKeyVerifier, AttachDecision, Attachment,
+    DeliveryQueue, Error, Event, EventFeed, EventRelay, FeedCursor, FeedEvent, FeedPosition, NewPhoto,
+    ObjectStore, PhotoCursor, PhotoId, PhotoView, PresignedUpload, Principal, RecordedPhoto, TenantId,
+    WebhookRegistry, WorkOrderId, WorkOrderReader, WorkOrderRepo, WorkOrderStatus, WorkOrderView,
 };
 
 /// Keys for either harness: the in-memory verifier issues, verifies and revokes them.
@@ -48,6 +49,15 @@ impl Harness for InMemoryHarness {
     }
     fn verifier(&self) -> Arc<dyn ApiKeyVerifier> {
         self.keys.clone()
+    }
+    fn feed(&self) -> Arc<dyn EventFeed> {
+        self.repo.clone()
+    }
+    fn relay(&self) -> Arc<dyn EventRelay> {
+        self.repo.clone()
+    }
+    fn webhooks(&self) -> Option<(Arc<dyn WebhookRegistry>, Arc<dyn DeliveryQueue>)> {
+        Some((self.repo.clone(), self.repo.clone()))
     }
     fn seed_work_order(&self, tenant: &TenantId, id: WorkOrderId, status: WorkOrderStatus) {
         self.repo.put_work_order(tenant, id, status);
@@ -87,9 +97,11 @@ struct Bugs {
     closed_before_replay: bool,
     /// Reports an unreachable store as an internal failure.
     down_is_internal: bool,
+    /// Writes an event for a retry too.
+    event_on_retry: bool,
 }
 
-type Tables = (HashMap<(TenantId, WorkOrderId), WorkOrderStatus>, Vec<NewPhoto>);
+type Tables = (HashMap<(TenantId, WorkOrderId), WorkOrderStatus>, Vec<NewPhoto>, Vec<Event>);
 
 /// An embedder's own adapter: two tables behind one lock, deciding with the domain's rule.
 #[derive(Default)]
@@ -152,8 +164,14 @@ impl WorkOrderRepo for Toy {
             tables = self.tables.lock().unwrap();
         }
         match decide(&photo, status, recorded.as_ref()) {
-            AttachDecision::Answer(answer) => answer,
+            AttachDecision::Answer(answer) => {
+                if self.bugs.event_on_retry && answer.is_ok() {
+                    tables.2.push(Event::photo_attached(&photo));
+                }
+                answer
+            }
             AttachDecision::Record(attachment) => {
+                tables.2.push(Event::photo_attached(&photo));
                 tables.1.push(photo);
                 Ok(attachment)
             }
@@ -223,6 +241,32 @@ impl WorkOrderReader for Toy {
 }
 
 #[async_trait]
+impl EventFeed for Toy {
+    async fn events(
+        &self,
+        tenant: &TenantId,
+        after: FeedCursor,
+        limit: usize,
+    ) -> Result<Vec<FeedEvent>, Error> {
+        self.check()?;
+        let tables = self.tables.lock().unwrap();
+        let mine = tables.2.iter().filter(|e| &e.tenant == tenant);
+        let positioned = mine.enumerate().map(|(i, event)| FeedEvent {
+            position: FeedPosition::new(i as u64 + 1).unwrap(),
+            event: event.clone(),
+        });
+        Ok(positioned.filter(|e| FeedCursor::after(e.position) > after).take(limit).collect())
+    }
+}
+
+#[async_trait]
+impl EventRelay for Toy {
+    async fn publish(&self) -> Result<usize, Error> {
+        self.check().map(|()| 0)
+    }
+}
+
+#[async_trait]
 impl ApiKeyVerifier for Toy {
     async fn verify(&self, presented: &ApiKeySecret) -> Result<Principal, Error> {
         self.check()?;
@@ -250,6 +294,12 @@ impl Harness for ToyHarness {
         self.0.clone()
     }
     fn verifier(&self) -> Arc<dyn ApiKeyVerifier> {
+        self.0.clone()
+    }
+    fn feed(&self) -> Arc<dyn EventFeed> {
+        self.0.clone()
+    }
+    fn relay(&self) -> Arc<dyn EventRelay> {
         self.0.clone()
     }
     fn seed_work_order(&self, tenant: &TenantId, id: WorkOrderId, status: WorkOrderStatus) {
@@ -436,4 +486,10 @@ fn an_object_store_that_does_not_sign_the_content_type_fails_its_rule() {
         StoreBugs::default(),
         conformance::object_store::a_missing_object_is_described_as_none
     ));
+}
+
+#[test]
+fn an_event_for_a_retry_fails_the_outbox_rule() {
+    let bugs = Bugs { event_on_retry: true, ..Bugs::default() };
+    assert!(caught(bugs, conformance::events::each_new_photo_writes_its_event_and_nothing_else_does));
 }

@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use workorder_domain::{ApiKeySecret, Error, IssueUploadTicket, Principal, WorkOrderId};
+use workorder_domain::{ApiKeySecret, Error, Field, FieldError, IssueUploadTicket, Principal, WorkOrderId};
 
 use crate::AppState;
 use crate::auth_limit::FailureVerdict;
@@ -91,4 +91,26 @@ pub(crate) fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiErr
     req.app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| Error::internal("the application state is not registered").into())
+}
+
+/// The query parameters `names`, each at most once (every other parameter is ignored), in
+/// order. Each one given twice is a [`FieldError`] of its field; a query that is not well
+/// encoded is one of `badly_encoded`.
+pub(crate) fn single_query_parameters<const N: usize>(
+    query: &str,
+    names: [(&str, Field); N],
+    badly_encoded: Field,
+) -> Result<[Option<String>; N], Vec<FieldError>> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|_| vec![FieldError::new(badly_encoded, "paramètres mal encodés")])?;
+    let mut errors = Vec::new();
+    let values = names.map(|(name, field)| {
+        let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let first = values.next();
+        if values.next().is_some() {
+            errors.push(FieldError::new(field, "ne doit être donné qu'une fois"));
+        }
+        first
+    });
+    if errors.is_empty() { Ok(values) } else { Err(errors) }
 }

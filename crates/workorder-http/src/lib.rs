@@ -12,8 +12,9 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use workorder_domain::{
-    ApiKeyVerifier, AttachPhoto, AttachPolicy, Clock, GetPhoto, IssueUploadTicket, ListPhotos, ObjectPolicy,
-    ObjectStore, PhotoIdGenerator, PoolProbe, ViewWorkOrder, WorkOrderReader, WorkOrderRepo,
+    ApiKeyVerifier, AttachPhoto, AttachPolicy, Clock, EventFeed, GetPhoto, IssueUploadTicket, ListPhotos,
+    ObjectPolicy, ObjectStore, PhotoIdGenerator, PoolProbe, ReadEventFeed, ViewWorkOrder, WorkOrderReader,
+    WorkOrderRepo,
 };
 
 mod auth_limit;
@@ -24,6 +25,8 @@ mod middleware;
 mod object_store_metrics;
 mod openapi;
 mod routes;
+mod webhook_sender;
+pub mod webhook_signature;
 
 pub use auth_limit::{AuthFailureLimit, AuthLimiter, InvalidTrustedProxy, TrustedProxies};
 pub use error::ApiError;
@@ -31,6 +34,8 @@ pub use metrics::Metrics;
 pub use middleware::{TRACE_ID_HEADER, TRACEPARENT_HEADER, TraceId};
 pub use openapi::{ApiDoc, openapi_json};
 pub use routes::attach_photo::{MAX_BODY_BYTES, decode_command};
+pub use routes::events::EventBody;
+pub use webhook_sender::{SystemResolver, UreqWebhookSender};
 
 /// What the routes need: the use cases and the ports they call directly.
 #[derive(Clone)]
@@ -45,6 +50,8 @@ pub struct AppState {
     pub get_photo: GetPhoto,
     /// The IssueUploadTicket use case, when object storage is configured.
     pub upload_tickets: Option<IssueUploadTicket>,
+    /// The ReadEventFeed use case.
+    pub event_feed: ReadEventFeed,
     /// Verifies `X-API-Key`.
     pub verifier: Arc<dyn ApiKeyVerifier>,
     /// The metrics, shared by every worker.
@@ -65,6 +72,8 @@ pub struct Ports {
     pub repo: Arc<dyn WorkOrderRepo>,
     /// Where work orders and photos are read.
     pub reader: Arc<dyn WorkOrderReader>,
+    /// Where the events feed is read.
+    pub feed: Arc<dyn EventFeed>,
     /// Verifies `X-API-Key`.
     pub verifier: Arc<dyn ApiKeyVerifier>,
     /// The time.
@@ -112,6 +121,7 @@ impl AppState {
             list_photos: ListPhotos::new(ports.reader.clone()),
             get_photo: GetPhoto::new(ports.reader),
             upload_tickets,
+            event_feed: ReadEventFeed::new(ports.feed),
             verifier: ports.verifier,
             metrics,
             pool: ports.pool,
@@ -164,6 +174,7 @@ pub fn app(
         .service(
             web::resource("/v1/work-orders/{id}").route(web::get().to(routes::work_orders::get_work_order)),
         )
+        .service(web::resource("/v1/events").route(web::get().to(routes::events::list_events)))
         .service(web::resource("/healthz").route(web::get().to(routes::health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(routes::health::readyz)))
         .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))

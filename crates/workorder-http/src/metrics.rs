@@ -1,6 +1,7 @@
 //! `/metrics` in the Prometheus (OpenMetrics) text format: requests by route and status,
-//! latency, photos attached, authentication failures, the database pool, and object storage
-//! (verifications by outcome, calls by operation and result with their latency).
+//! latency, photos attached, authentication failures, the database pool, object storage
+//! (verifications by outcome, calls by operation and result with their latency), events
+//! published and webhook deliveries.
 
 use actix_web::{HttpResponse, web};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -10,7 +11,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use workorder_domain::{Disposition, PoolProbe};
+use workorder_domain::{DeliveryReport, Disposition, PoolProbe};
 
 use crate::AppState;
 
@@ -77,6 +78,35 @@ pub struct Metrics {
     pool_timeouts: Counter,
     verifications: Family<OutcomeLabels, Counter>,
     object_store: Family<ObjectStoreLabels, Histogram, fn() -> Histogram>,
+    events: EventMetrics,
+}
+
+/// The outbox's and the webhooks' metrics.
+#[derive(Debug, Default)]
+struct EventMetrics {
+    published: Counter,
+    deliveries: Family<OutcomeLabels, Counter>,
+    oldest_undelivered: Gauge,
+}
+
+impl EventMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "events_published",
+            "Events published to the feed by this server",
+            self.published.clone(),
+        );
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts by outcome: delivered, retried or failed (given up)",
+            self.deliveries.clone(),
+        );
+        registry.register(
+            "webhook_oldest_undelivered_event_age_seconds",
+            "Age of the oldest event still waiting for a webhook delivery (0 when none)",
+            self.oldest_undelivered.clone(),
+        );
+    }
 }
 
 impl Default for Metrics {
@@ -125,7 +155,10 @@ impl Default for Metrics {
             "Object-store calls by operation (describe, presign) and result (ok, not_found, unavailable, error)",
             object_store.clone(),
         );
+        let events = EventMetrics::default();
+        events.register(&mut registry);
         Self {
+            events,
             verifications,
             object_store,
             registry,
@@ -167,6 +200,27 @@ impl Metrics {
     /// An object-store call: how long it took and how it ended.
     pub(crate) fn observe_object_store(&self, operation: &'static str, result: &'static str, seconds: f64) {
         self.object_store.get_or_create(&ObjectStoreLabels { operation, result }).observe(seconds);
+    }
+
+    /// Counts events the relay published.
+    pub fn observe_events_published(&self, count: u64) {
+        self.events.published.inc_by(count);
+    }
+
+    /// Counts a delivery pass's outcomes.
+    pub fn observe_deliveries(&self, report: DeliveryReport) {
+        for (outcome, n) in
+            [("delivered", report.delivered), ("retried", report.retried), ("failed", report.failed)]
+        {
+            if n > 0 {
+                self.events.deliveries.get_or_create(&OutcomeLabels { outcome }).inc_by(n);
+            }
+        }
+    }
+
+    /// Sets the age of the oldest event waiting for a delivery, in seconds.
+    pub fn set_oldest_undelivered_age(&self, seconds: i64) {
+        self.events.oldest_undelivered.set(seconds.max(0));
     }
 
     pub(crate) fn observe_auth_failure(&self) {

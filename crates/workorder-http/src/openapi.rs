@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use workorder_domain::{Error, Field, FieldError, WorkOrderStatus};
 
 use crate::error::{ApiError, ErrorPayload};
-use crate::routes::{attach_photo, health, photo_uploads, photos, work_orders};
+use crate::routes::{attach_photo, events, health, photo_uploads, photos, work_orders};
 
 /// The contract's error body.
 #[derive(Debug, ToSchema, serde::Serialize)]
@@ -67,6 +67,7 @@ pub(crate) struct DetailSchema {
         photos::list_photos,
         photos::get_photo,
         work_orders::get_work_order,
+        events::list_events,
         health::healthz,
         health::readyz,
         crate::metrics::metrics,
@@ -77,6 +78,7 @@ pub(crate) struct DetailSchema {
     tags(
         (name = "photos", description = "Photos of work orders"),
         (name = "work-orders", description = "Work orders"),
+        (name = "events", description = "What happened to a tenant's work orders, to follow by pull or push"),
         (name = "operations", description = "Probes and metrics"),
     )
 )]
@@ -103,6 +105,7 @@ enum Operation {
     ListPhotos,
     GetPhoto,
     GetWorkOrder,
+    ListEvents,
     Healthz,
     Readyz,
     Metrics,
@@ -110,12 +113,13 @@ enum Operation {
 }
 
 impl Operation {
-    const ALL: [Operation; 9] = [
+    const ALL: [Operation; 10] = [
         Operation::AttachPhoto,
         Operation::CreatePhotoUpload,
         Operation::ListPhotos,
         Operation::GetPhoto,
         Operation::GetWorkOrder,
+        Operation::ListEvents,
         Operation::Healthz,
         Operation::Readyz,
         Operation::Metrics,
@@ -130,6 +134,7 @@ impl Operation {
             Operation::ListPhotos => "listPhotos",
             Operation::GetPhoto => "getPhoto",
             Operation::GetWorkOrder => "getWorkOrder",
+            Operation::ListEvents => "listEvents",
             Operation::Healthz => "healthz",
             Operation::Readyz => "readyz",
             Operation::Metrics => "metrics",
@@ -204,6 +209,10 @@ impl Operation {
                 ApiError::Domain(Error::PhotoNotFound),
             ]),
             Operation::GetWorkOrder => authenticated(vec![bad_id, unauthenticated, not_found]),
+            Operation::ListEvents => authenticated(vec![
+                ApiError::Domain(Error::InvalidFeedQuery(vec![field(Field::After, "curseur invalide")])),
+                unauthenticated,
+            ]),
             Operation::Readyz => vec![unavailable],
             Operation::Healthz | Operation::Metrics | Operation::OpenApi => Vec::new(),
         };

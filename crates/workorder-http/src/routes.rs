@@ -2,6 +2,7 @@
 //! the edge middleware (`middleware.rs`) writes every error body and catches panics.
 
 pub(crate) mod attach_photo;
+pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod photo_uploads;
 pub(crate) mod photos;

@@ -1,14 +1,15 @@
 //! The attach in SQL: lock the work order, fetch what is recorded under the photo's key, let
-//! the domain decide ([`workorder_domain::attachment::decide`]), insert when it says so.
+//! the domain decide ([`workorder_domain::attachment::decide`]), insert when it says so, with
+//! the photo's event in the outbox.
 
 use diesel::prelude::*;
 use workorder_domain::attachment::decide;
-use workorder_domain::{AttachDecision, Attachment, Error, NewPhoto, RecordedPhoto, WorkOrderStatus};
+use workorder_domain::{AttachDecision, Attachment, Error, Event, NewPhoto, RecordedPhoto, WorkOrderStatus};
 
 use crate::connection::{AnyConnection, write_transaction};
-use crate::pg_attach_new_photo;
 use crate::rows::{NewPhotoRow, RecordedPhotoRow};
 use crate::schema::{photos, work_orders};
+use crate::{outbox, pg_attach_new_photo};
 
 /// Attaches `photo` atomically, as [`workorder_domain::WorkOrderRepo::attach_photo`] says.
 /// The outer error is the database's; the inner one is the domain's answer.
@@ -43,6 +44,7 @@ pub(crate) fn attach_photo(
         let inserted = insert_photo(conn, photo)?;
         if inserted == 1 {
             count_photo(conn, tenant, work_order_id)?;
+            outbox::record(conn, &Event::photo_attached(photo))?;
             return Ok(Ok(attachment));
         }
         // A racing transaction recorded the same key after our look-up and has committed (the

@@ -1,11 +1,12 @@
 //! PostgreSQL's attach of a new photo in one round trip, for the common case.
 //!
 //! The transaction of `attach.rs` costs six round trips (begin, lock and read the work order,
-//! look for the key, insert, count, commit). This single statement does the same for a new
-//! photo: it locks the work order's row in the tenant (`FOR NO KEY UPDATE`: the count is
-//! raised below, and two sharers upgrading would deadlock), inserts unless the status refuses
-//! photos or the key exists (`ON CONFLICT DO NOTHING`), raises the work order's photo count
-//! when it inserted, and answers the status with the inserted id. One statement is one transaction, so it is as atomic as the other path. When it
+//! look for the key, insert the photo, count it, its event, commit). This single statement does
+//! the same for a new photo: it locks the work order's row in the tenant (`FOR NO KEY UPDATE`:
+//! the count is raised below, and two sharers upgrading would deadlock), inserts unless the
+//! status refuses photos or the key exists (`ON CONFLICT DO NOTHING`), raises the work order's
+//! photo count and writes the inserted photo's event to the outbox (data-modifying CTEs over
+//! the inserted row), and answers the status with the inserted id. One statement is one transaction, so it is as atomic as the other path. When it
 //! inserts nothing (a retry, a conflict, a closed work order), the caller takes the
 //! transactional path, which tells those apart. It is a query type of its own, not
 //! `sql_query`, so that diesel prepares it once per connection and reuses it.
@@ -19,7 +20,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use workorder_domain::attachment::decide;
-use workorder_domain::{AttachDecision, Attachment, Error, NewPhoto, WorkOrderStatus};
+use workorder_domain::{AttachDecision, Attachment, Error, NewPhoto, PhotoAttached, WorkOrderStatus};
 
 use crate::rows::{ObjectColumns, to_utc_timestamp};
 
@@ -143,13 +144,19 @@ impl QueryFragment<Pg> for AttachInOneStatement<'_> {
             out.push_sql("'");
         }
         out.push_sql(
-            ") ON CONFLICT (tenant_id, work_order_id, object_key) DO NOTHING RETURNING id), \
+            ") ON CONFLICT (tenant_id, work_order_id, object_key) DO NOTHING \
+             RETURNING tenant_id, id, created_at), \
              counted AS (UPDATE work_orders SET photo_count = photo_count + 1 WHERE tenant_id = ",
         );
         out.push_bind_param::<Text, _>(self.tenant)?;
         out.push_sql(" AND id = ");
         out.push_bind_param::<Text, _>(self.work_order_id)?;
-        out.push_sql(" AND EXISTS (SELECT 1 FROM ins)) SELECT wo.status, (SELECT id FROM ins) FROM wo");
+        out.push_sql(" AND EXISTS (SELECT 1 FROM ins)), ");
+        // The outbox, in the same statement: the new photo's event, as
+        // `Event::photo_attached` makes it (the photo's id and the instant it was recorded).
+        out.push_sql("ev AS (INSERT INTO events (tenant_id, id, event_type, occurred_at, photo_id) SELECT tenant_id, id, '");
+        out.push_sql(PhotoAttached::TYPE);
+        out.push_sql("', created_at, id FROM ins) SELECT wo.status, (SELECT id FROM ins) FROM wo");
         Ok(())
     }
 }

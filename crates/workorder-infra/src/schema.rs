@@ -12,6 +12,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    events (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        event_type -> Text,
+        occurred_at -> Timestamp,
+        photo_id -> Text,
+        position -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     photos (tenant_id, id) {
         tenant_id -> Text,
         id -> Text,
@@ -42,4 +53,35 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(api_keys, photos, work_orders,);
+diesel::table! {
+    webhook_deliveries (tenant_id, subscription_id, event_id) {
+        tenant_id -> Text,
+        subscription_id -> Text,
+        event_id -> Text,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        url -> Text,
+        secret_ciphertext -> Bytea,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
+    events,
+    photos,
+    webhook_deliveries,
+    webhook_subscriptions,
+    work_orders,
+);

@@ -10,18 +10,22 @@ use std::time::Duration;
 
 use workorder_domain::conformance::{Harness, Unreachable};
 use workorder_domain::{
-    ApiKeyAdmin, ApiKeyId, ApiKeyLabel, ApiKeySecret, ApiKeyVerifier, Principal, SystemClock, TenantId,
-    WorkOrderAdmin, WorkOrderId, WorkOrderReader, WorkOrderRepo, WorkOrderStatus,
+    ApiKeyAdmin, ApiKeyId, ApiKeyLabel, ApiKeySecret, ApiKeyVerifier, DeliveryQueue, EventFeed, EventRelay,
+    Principal, SystemClock, TenantId, WebhookRegistry, WorkOrderAdmin, WorkOrderId, WorkOrderReader,
+    WorkOrderRepo, WorkOrderStatus,
 };
 use workorder_infra::testing::{TestDatabase, unreachable_database};
 use workorder_infra::{
-    Database, DatabaseConfig, DieselApiKeyRegistry, DieselApiKeyVerifier, DieselWorkOrderRepo, KeyCacheTtl,
+    Database, DatabaseConfig, DieselApiKeyRegistry, DieselApiKeyVerifier, DieselDeliveryQueue,
+    DieselWebhookRegistry, DieselWorkOrderRepo, KeyCacheTtl, SecretsKey,
 };
 
 struct DieselHarness {
     runtime: tokio::runtime::Runtime,
     test_db: TestDatabase,
     repo: Arc<DieselWorkOrderRepo>,
+    webhooks: Arc<DieselWebhookRegistry>,
+    deliveries: Arc<DieselDeliveryQueue>,
     verifier: Arc<DieselApiKeyVerifier>,
     keys: ApiKeyAdmin,
     work_orders: WorkOrderAdmin,
@@ -37,9 +41,12 @@ impl DieselHarness {
         // No cache: a revocation is seen at once, which the 30 s rule allows.
         let verifier =
             Arc::new(DieselApiKeyVerifier::new(db.clone(), KeyCacheTtl::new(Duration::ZERO).unwrap()));
+        let secrets = SecretsKey::parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
+        let webhooks = Arc::new(DieselWebhookRegistry::new(db.clone(), Some(secrets.clone())));
+        let deliveries = Arc::new(DieselDeliveryQueue::new(db.clone(), secrets));
         let keys = ApiKeyAdmin::new(Arc::new(DieselApiKeyRegistry::new(db)), Arc::new(SystemClock));
         let work_orders = WorkOrderAdmin::new(repo.clone(), Arc::new(SystemClock));
-        Self { runtime, test_db, repo, verifier, keys, work_orders }
+        Self { runtime, test_db, repo, webhooks, deliveries, verifier, keys, work_orders }
     }
 
     fn sqlite() -> Self {
@@ -64,6 +71,15 @@ impl Harness for DieselHarness {
     }
     fn verifier(&self) -> Arc<dyn ApiKeyVerifier> {
         self.verifier.clone()
+    }
+    fn feed(&self) -> Arc<dyn EventFeed> {
+        self.repo.clone()
+    }
+    fn relay(&self) -> Arc<dyn EventRelay> {
+        self.repo.clone()
+    }
+    fn webhooks(&self) -> Option<(Arc<dyn WebhookRegistry>, Arc<dyn DeliveryQueue>)> {
+        Some((self.webhooks.clone(), self.deliveries.clone()))
     }
     fn seed_work_order(&self, tenant: &TenantId, id: WorkOrderId, status: WorkOrderStatus) {
         self.block_on(self.work_orders.create(tenant, Some(id), status, None)).unwrap();

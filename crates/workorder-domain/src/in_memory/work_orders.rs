@@ -6,13 +6,15 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use super::webhooks::Webhooks;
 use super::{SwitchedOff, lock};
 use crate::attachment::{self, AttachDecision, Attachment, RecordedPhoto};
 use crate::error::Error;
+use crate::event::{Event, FeedCursor, FeedEvent, FeedPosition};
 use crate::identity::TenantId;
 use crate::paging::PhotoCursor;
 use crate::photo::{NewPhoto, ObjectKey, PhotoId, PhotoView};
-use crate::ports::{WorkOrderReader, WorkOrderRegistry, WorkOrderRepo};
+use crate::ports::{EventFeed, EventRelay, WorkOrderReader, WorkOrderRegistry, WorkOrderRepo};
 use crate::work_order::{WorkOrderId, WorkOrderStatus, WorkOrderView};
 use crate::work_order_admin::NewWorkOrder;
 
@@ -25,9 +27,13 @@ struct StoredWorkOrder {
 }
 
 #[derive(Debug, Default)]
-struct Tables {
+pub(super) struct Tables {
     work_orders: HashMap<(TenantId, WorkOrderId), StoredWorkOrder>,
     photos: HashMap<(TenantId, WorkOrderId, ObjectKey), NewPhoto>,
+    /// Each tenant's feed: the mutex makes every attach commit in the order it numbers, so an
+    /// event is published (given its position) as it is recorded.
+    feeds: HashMap<TenantId, Vec<Event>>,
+    pub(super) webhooks: Webhooks,
     unavailable: bool,
 }
 
@@ -35,7 +41,7 @@ struct Tables {
 /// check to the insert, which makes it atomic.
 #[derive(Debug, Default)]
 pub struct InMemoryWorkOrderRepo {
-    store: Mutex<Tables>,
+    pub(super) store: Mutex<Tables>,
 }
 
 impl InMemoryWorkOrderRepo {
@@ -81,6 +87,9 @@ impl WorkOrderRepo for InMemoryWorkOrderRepo {
             AttachDecision::Answer(answer) => answer,
             AttachDecision::Record(attachment) => {
                 let key = (photo.tenant.clone(), photo.work_order_id, photo.object_key.clone());
+                let event = Event::photo_attached(&photo);
+                store.webhooks.queue(&event);
+                store.feeds.entry(photo.tenant.clone()).or_default().push(event);
                 store.photos.insert(key, photo);
                 Ok(attachment)
             }
@@ -97,7 +106,7 @@ impl WorkOrderRepo for InMemoryWorkOrderRepo {
 }
 
 impl Tables {
-    fn check(&self) -> Result<(), Error> {
+    pub(super) fn check(&self) -> Result<(), Error> {
         if self.unavailable { Err(Error::unavailable(SwitchedOff)) } else { Ok(()) }
     }
 
@@ -216,5 +225,38 @@ impl WorkOrderRegistry for InMemoryWorkOrderRepo {
             }
             None => false,
         })
+    }
+}
+
+#[async_trait]
+impl EventFeed for InMemoryWorkOrderRepo {
+    async fn events(
+        &self,
+        tenant: &TenantId,
+        after: FeedCursor,
+        limit: usize,
+    ) -> Result<Vec<FeedEvent>, Error> {
+        let store = lock(&self.store);
+        store.check()?;
+        let Some(feed) = store.feeds.get(tenant) else { return Ok(Vec::new()) };
+        let skip = usize::try_from(after.last_seen()).unwrap_or(usize::MAX);
+        Ok(feed
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .take(limit)
+            .filter_map(|(i, event)| {
+                let position = FeedPosition::new(u64::try_from(i).ok()? + 1)?;
+                Some(FeedEvent { position, event: event.clone() })
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl EventRelay for InMemoryWorkOrderRepo {
+    /// Nothing to do: an attach publishes its event as it commits, under the lock.
+    async fn publish(&self) -> Result<usize, Error> {
+        lock(&self.store).check().map(|()| 0)
     }
 }

@@ -4,11 +4,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
-use workorder_domain::{Error, Field, FieldError, PhotoView, VerifiedObject, rfc3339};
+use workorder_domain::{Error, Field, PhotoView, VerifiedObject, rfc3339};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{Authenticated, WorkOrderPath};
+use crate::extract::{Authenticated, WorkOrderPath, single_query_parameters};
 
 /// A photo of a work order.
 #[derive(Debug, Serialize, ToSchema)]
@@ -117,29 +117,14 @@ pub(crate) async fn list_photos(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     // The query after the path, as the contract orders checks.
-    let (limit, cursor) = query_parameters(req.query_string())?;
+    let names = [("limit", Field::Limit), ("cursor", Field::Cursor)];
+    let [limit, cursor] =
+        single_query_parameters(req.query_string(), names, Field::Cursor).map_err(Error::InvalidQuery)?;
     let page = state.list_photos.list(&principal, id, limit.as_deref(), cursor.as_deref()).await?;
     Ok(HttpResponse::Ok().json(PhotoListResponse {
         data: page.photos.into_iter().map(PhotoBody::from).collect(),
         next_cursor: page.next.map(|c| c.to_string()),
     }))
-}
-
-/// `limit` and `cursor`, each at most once; other parameters are ignored.
-fn query_parameters(query: &str) -> Result<(Option<String>, Option<String>), ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-        .map_err(|_| Error::InvalidQuery(vec![FieldError::new(Field::Cursor, "paramètres mal encodés")]))?;
-    let mut errors = Vec::new();
-    let mut take = |name: &str, field: Field| {
-        let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let first = values.next();
-        if values.next().is_some() {
-            errors.push(FieldError::new(field, "ne doit être donné qu'une fois"));
-        }
-        first
-    };
-    let (limit, cursor) = (take("limit", Field::Limit), take("cursor", Field::Cursor));
-    if errors.is_empty() { Ok((limit, cursor)) } else { Err(Error::InvalidQuery(errors).into()) }
 }
 
 /// One photo of a work order: the target of an attach's `Location`.

@@ -60,6 +60,7 @@ fn world_from(
     let ports = Ports {
         repo,
         reader: in_memory.clone(),
+        feed: in_memory.clone(),
         verifier: verifier.clone(),
         clock: Arc::new(SystemClock),
         photo_ids: Arc::new(UlidPhotoIds),

@@ -1,7 +1,9 @@
 //! The command line: subcommands, flags and the environment variables behind them.
 
 use clap::{Args, Parser, Subcommand};
-use workorder_domain::{ApiKeyId, ApiKeyLabel, TenantId, WorkOrderId, WorkOrderStatus};
+use workorder_domain::{
+    ApiKeyId, ApiKeyLabel, SubscriptionId, TenantId, WebhookUrl, WorkOrderId, WorkOrderStatus,
+};
 
 /// Attach photos to field-service work orders.
 #[derive(Debug, Parser)]
@@ -17,6 +19,8 @@ pub(crate) struct Cli {
     pub(crate) serve: ServeArgs,
     #[command(flatten)]
     pub(crate) storage: crate::object_storage_settings::StorageArgs,
+    #[command(flatten)]
+    pub(crate) webhooks: WebhookArgs,
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
 }
@@ -84,6 +88,27 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+#[derive(Debug, Args)]
+pub(crate) struct WebhookArgs {
+    /// The key webhook secrets are sealed under: base64 of 32 bytes. Needed to create a
+    /// subscription, and to serve once one exists.
+    #[arg(long, env = "WORKORDER_SECRETS_KEY", global = true, hide_env_values = true)]
+    pub(crate) secrets_key: Option<String>,
+    /// The first retry's wait, in ms; the n-th waits this × 2^(n−1), ±50 %, at most an hour.
+    #[arg(long, env = "WORKORDER_WEBHOOK_RETRY_BASE_MS", default_value_t = 5000, global = true)]
+    pub(crate) webhook_retry_base_ms: u64,
+    /// How old an event may get, in seconds, before its delivery is given up.
+    #[arg(long, env = "WORKORDER_WEBHOOK_MAX_AGE_SECS", default_value_t = 86_400, global = true)]
+    pub(crate) webhook_max_age_secs: u64,
+    /// The longest a receiver may take to answer whole, in ms (the contract's 10 s; shorter in
+    /// tests).
+    #[arg(long, env = "WORKORDER_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000, global = true)]
+    pub(crate) webhook_timeout_ms: u64,
+    /// Allow webhook targets at loopback, private, link-local or unspecified addresses.
+    #[arg(long, env = "WORKORDER_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, global = true, action = clap::ArgAction::Set)]
+    pub(crate) webhook_allow_private: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run pending migrations, then serve until SIGTERM or SIGINT (the default).
@@ -96,6 +121,38 @@ pub(crate) enum Command {
     /// Manage work orders.
     #[command(subcommand)]
     WorkOrder(WorkOrderCommand),
+    /// Manage webhook subscriptions.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WebhookCommand {
+    /// Subscribe a URL to a tenant's events; prints only its signing secret (shown once).
+    Create {
+        /// The tenant whose events it receives.
+        #[arg(long)]
+        tenant: TenantId,
+        /// Where events are posted: http or https.
+        #[arg(long)]
+        url: WebhookUrl,
+    },
+    /// List subscriptions: id, tenant, url, created, state, failed deliveries. Never a secret.
+    List {
+        /// Only this tenant's.
+        #[arg(long)]
+        tenant: Option<TenantId>,
+    },
+    /// Delete a subscription: no longer listed or delivered to.
+    Delete {
+        /// Its id (from `webhook list`).
+        id: SubscriptionId,
+    },
+    /// Deliver a subscription's failed deliveries again.
+    Redeliver {
+        /// Its id (from `webhook list`).
+        id: SubscriptionId,
+    },
 }
 
 #[derive(Debug, Subcommand)]

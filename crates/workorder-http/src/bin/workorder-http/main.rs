@@ -4,22 +4,26 @@
 //! reads settings and hands over to a command.
 
 mod api_key_commands;
+mod background;
 mod cli;
 mod logging;
 mod object_storage_settings;
 mod server;
 mod settings;
+mod webhook_commands;
+mod webhook_settings;
 mod work_order_commands;
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use workorder_domain::{ApiKeyAdminError, WorkOrderAdminError};
+use workorder_domain::{ApiKeyAdminError, WebhookAdminError, WorkOrderAdminError};
 use workorder_infra::{Database, InfraError, ObjectStoreCheckError, one_line};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, WebhookCommand};
 use crate::settings::Settings;
+use crate::webhook_settings::WebhookSettings;
 
 /// Why a command failed once its settings were good; the process exits 1 with this one line.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +62,17 @@ pub(crate) enum Failure {
     /// The object store is unreachable or has no such bucket at start.
     #[error(transparent)]
     ObjectStore(#[from] ObjectStoreCheckError),
+    /// A command on webhooks failed.
+    #[error(transparent)]
+    Webhook(#[from] WebhookAdminError),
+    /// Subscriptions exist, so serving needs the key their secrets are sealed under.
+    #[error(
+        "webhook subscriptions exist but WORKORDER_SECRETS_KEY is not set: their secrets cannot be opened"
+    )]
+    NoSecretsKey,
+    /// The store failed at start-up.
+    #[error("cannot read the webhook subscriptions: {0}")]
+    Store(#[source] workorder_domain::Error),
 }
 
 fn main() -> ExitCode {
@@ -85,7 +100,20 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-    match run(command, settings, started) {
+    let webhooks = match WebhookSettings::from_cli(cli.webhooks) {
+        Ok(webhooks) => webhooks,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if matches!(command, Command::Webhook(WebhookCommand::Create { .. })) && webhooks.secrets_key.is_none() {
+        eprintln!(
+            "error: webhook create needs WORKORDER_SECRETS_KEY (base64 of 32 bytes) to store the secret"
+        );
+        return ExitCode::from(2);
+    }
+    match run(command, settings, webhooks, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // One line, whatever the driver's message looked like.
@@ -95,10 +123,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command, settings: Settings, started: Instant) -> Result<(), Failure> {
+fn run(
+    command: Command,
+    settings: Settings,
+    webhooks: WebhookSettings,
+    started: Instant,
+) -> Result<(), Failure> {
     let db = Database::connect(&settings.database)?;
     match command {
-        Command::Serve => server::serve(db, settings, started),
+        Command::Serve => server::serve(db, settings, webhooks, started),
         Command::Migrate => {
             let applied = db.migrate()?;
             let version = db.schema_version()?.unwrap_or_default();
@@ -113,12 +146,16 @@ fn run(command: Command, settings: Settings, started: Instant) -> Result<(), Fai
             db.migrate()?;
             on_runtime(work_order_commands::run(&db, command))
         }
+        Command::Webhook(command) => {
+            db.migrate()?;
+            on_runtime(webhook_commands::run(&db, webhooks, command))
+        }
     }
 }
 
 /// Runs an operator's command on a runtime of its own: the adapters hand database work to
 /// tokio's blocking threads.
-fn on_runtime(command: impl Future<Output = Result<(), Failure>>) -> Result<(), Failure> {
+pub(crate) fn on_runtime<T>(command: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -8,12 +8,39 @@ use std::time::{Duration, Instant};
 use actix_web::HttpServer;
 use actix_web::dev::Service as _;
 use tokio::signal::unix::{SignalKind, signal};
-use workorder_domain::{SystemClock, UlidPhotoIds};
-use workorder_http::{AppState, ObjectStorage, Ports, app};
-use workorder_infra::{Database, DieselApiKeyVerifier, DieselWorkOrderRepo, with_deadline};
+use workorder_domain::{DeliverWebhooks, DeliveryQueue, SystemClock, SystemJitter, UlidPhotoIds};
+use workorder_http::{AppState, ObjectStorage, Ports, UreqWebhookSender, app};
+use workorder_infra::{
+    Database, DieselApiKeyVerifier, DieselDeliveryQueue, DieselWebhookRegistry, DieselWorkOrderRepo,
+    with_deadline,
+};
 
-use crate::Failure;
 use crate::settings::Settings;
+use crate::webhook_settings::WebhookSettings;
+use crate::{Failure, background};
+
+/// Delivery workers per server: each waits on one receiver at a time, so a receiver that
+/// times out holds one back.
+const DELIVERY_WORKERS: usize = 4;
+
+/// The delivery use case, and its queue for the gauge of undelivered events.
+type Deliveries = (DeliverWebhooks, Arc<dyn DeliveryQueue>);
+
+/// The delivery use case and its queue, when there is a secrets key to open secrets with. No
+/// key: no deliveries, and the server refuses to start if subscriptions exist.
+fn delivery_workers(db: &Database, webhooks: &WebhookSettings) -> Result<Option<Deliveries>, Failure> {
+    let Some(key) = webhooks.secrets_key.clone() else {
+        let registry = DieselWebhookRegistry::new(db.clone(), None);
+        let any = crate::on_runtime(async { registry.any_live().await.map_err(Failure::Store) })?;
+        return if any { Err(Failure::NoSecretsKey) } else { Ok(None) };
+    };
+    let queue: Arc<dyn DeliveryQueue> = Arc::new(DieselDeliveryQueue::new(db.clone(), key));
+    let sender = Arc::new(UreqWebhookSender::new(webhooks.targets, webhooks.timeout));
+    let (clock, jitter) = (Arc::new(SystemClock), Arc::new(SystemJitter));
+    let use_case =
+        DeliverWebhooks::new(queue.clone(), sender, clock, jitter, webhooks.retry, webhooks.timeout);
+    Ok(Some((use_case, queue)))
+}
 
 /// Descriptors kept for what is not a client: the database pool, the log, the listener, the
 /// blocking threads' files.
@@ -31,8 +58,14 @@ fn connection_bound(wanted: usize, pool_size: u32) -> usize {
 }
 
 /// Serves until a signal; `started` is when the process began, for the start-up line.
-pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Result<(), Failure> {
+pub(crate) fn serve(
+    db: Database,
+    settings: Settings,
+    webhooks: WebhookSettings,
+    started: Instant,
+) -> Result<(), Failure> {
     db.migrate()?;
+    let deliveries = delivery_workers(&db, &webhooks)?;
     let version = db.schema_version()?.unwrap_or_default();
     let listen_error = |source| Failure::Listen { address: settings.bind.clone(), source };
     let listener = TcpListener::bind(&settings.bind).map_err(listen_error)?;
@@ -42,7 +75,8 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
     let s3 = settings.object_storage.map(|s| (s.store, s.policy));
     let ports = Ports {
         repo: repo.clone(),
-        reader: repo,
+        reader: repo.clone(),
+        feed: repo.clone(),
         verifier: Arc::new(DieselApiKeyVerifier::new(db.clone(), settings.key_cache_ttl)),
         clock: Arc::new(SystemClock),
         photo_ids: Arc::new(UlidPhotoIds),
@@ -51,6 +85,8 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
     };
     let mut state = AppState::new(ports, settings.policy, settings.auth_failure_limit);
     state.trusted_proxies = settings.trusted_proxies;
+    let relay: Arc<dyn workorder_domain::EventRelay> = repo;
+    let metrics = state.metrics.clone();
     let (backend, workers) = (db.backend(), settings.workers);
     let db_timeout = settings.database.connect_timeout;
     let connections = connection_bound(settings.max_connections, settings.database.pool_size);
@@ -84,6 +120,13 @@ pub(crate) fn serve(db: Database, settings: Settings, started: Instant) -> Resul
         let signal_error = |name| move |source| Failure::Signal { signal: name, source };
         let mut terminate = signal(SignalKind::terminate()).map_err(signal_error("SIGTERM"))?;
         let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_error("SIGINT"))?;
+        actix_web::rt::spawn(background::relay(relay, metrics.clone()));
+        if let Some((use_case, queue)) = deliveries {
+            for _ in 0..DELIVERY_WORKERS {
+                actix_web::rt::spawn(background::deliver(use_case.clone(), metrics.clone()));
+            }
+            actix_web::rt::spawn(background::oldest_undelivered(queue, metrics));
+        }
         let handle = server.handle();
         actix_web::rt::spawn(async move {
             let name = tokio::select! {
