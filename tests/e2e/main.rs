@@ -237,15 +237,71 @@ fn bad_configuration_exits_non_zero_with_one_clear_line() {
     let stderr =
         run_expecting_failure(&["migrate"], &[("DATABASE_URL", "postgres://app:hunter2@127.0.0.1:1/wo")]);
     assert!(stderr.contains("cannot connect") && !stderr.contains("hunter2"), "{stderr}");
-    let stderr = run_expecting_failure(&[], &[("WORKORDER_DB_POOL_SIZE", "many")]);
-    assert!(stderr.contains("many"), "{stderr}");
     let stderr = run_expecting_failure(&[], &[("WORKORDER_KEY_CACHE_TTL_SECS", "60")]);
     assert!(stderr.contains("30"), "{stderr}");
     let stderr = run_expecting_failure(&["serve"], &[("WORKORDER_BIND", "not-an-address")]);
     assert!(stderr.contains("WORKORDER_BIND"), "{stderr}");
     let stderr = run_expecting_failure(&[], &[("WORKORDER_CDN_HOSTS", "https://cdn.example.com/")]);
     assert!(stderr.contains("WORKORDER_CDN_HOSTS"), "{stderr}");
-    run_expecting_failure(&["work-order", "set-status", "not-a-uuid", "CLOSED"], &[]);
+}
+
+/// Runs the binary with bad usage: it must exit 2 and print clap's whole message, so the usage
+/// line and the hint to `--help` are there, not just the first line.
+fn run_with_bad_usage(args: &[&str]) -> String {
+    let output = std::process::Command::new(support::BIN).env_clear().args(args).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{args:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with("error: ") && stderr.trim_end().ends_with("try '--help'."), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn bad_usage_exits_2_with_clap_s_whole_message_naming_what_is_missing() {
+    let stderr = run_with_bad_usage(&["api-key", "create"]);
+    assert!(
+        stderr.contains("--tenant <TENANT>") && stderr.contains("Usage: workorder-http api-key create"),
+        "{stderr}"
+    );
+    let stderr = run_with_bad_usage(&["work-order", "create", "--title", "Boiler"]);
+    assert!(stderr.contains("--tenant <TENANT>"), "{stderr}");
+    let stderr = run_with_bad_usage(&["work-order", "set-status", "not-a-uuid", "CLOSED"]);
+    assert!(stderr.contains("hyphenated UUID"), "{stderr}");
+    // A bad value in the environment is bad usage too, named by its flag.
+    let output = std::process::Command::new(support::BIN)
+        .env_clear()
+        .env("WORKORDER_DB_POOL_SIZE", "many")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with("error: invalid value 'many' for '--db-pool-size"), "{stderr}");
+}
+
+#[test]
+fn serve_flags_are_refused_on_other_commands_but_their_environment_is_not() {
+    let stderr = run_with_bad_usage(&["migrate", "--bind", "127.0.0.1:9"]);
+    assert!(stderr.contains("unexpected argument '--bind'"), "{stderr}");
+    let stderr = run_with_bad_usage(&["api-key", "list", "--workers", "2"]);
+    assert!(stderr.contains("unexpected argument '--workers'"), "{stderr}");
+    let db = workorder_infra::testing::TestDatabase::sqlite();
+    let url = format!("sqlite://{}", db.url().sqlite_path().unwrap());
+    let output = std::process::Command::new(support::BIN)
+        .env_clear()
+        .env("DATABASE_URL", &url)
+        .env("WORKORDER_BIND", "0.0.0.0:8080")
+        .env("WORKORDER_WORKERS", "2")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn revoking_a_malformed_key_id_says_what_a_key_id_looks_like() {
+    let stderr = run_with_bad_usage(&["api-key", "revoke", "wok_acme_123"]);
+    assert!(stderr.contains("'wok_acme_123'") && stderr.contains("ULID, 26 letters and digits"), "{stderr}");
+    assert!(stderr.contains("api-key list"), "{stderr}");
 }
 
 #[test]

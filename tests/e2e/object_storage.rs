@@ -218,7 +218,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Runs the binary with `vars` (and a fresh SQLite database); its exit code and its stderr,
-/// which must be one line without a panic.
+/// which must be one line without a panic (besides clap's hint to `--help` on a bad value).
 fn exit_of(args: &[&str], vars: &[(&str, &str)]) -> (i32, String) {
     let db = workorder_infra::testing::TestDatabase::sqlite();
     let url = format!("sqlite://{}", db.url().sqlite_path().unwrap());
@@ -229,7 +229,10 @@ fn exit_of(args: &[&str], vars: &[(&str, &str)]) -> (i32, String) {
     }
     let output = command.output().unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains(" INFO ")).collect();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.contains(" INFO ") && !l.is_empty() && !l.starts_with("For more information, try"))
+        .collect();
     assert_eq!(lines.len(), 1, "not one line: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     (output.status.code().unwrap_or(-1), lines[0].to_owned())

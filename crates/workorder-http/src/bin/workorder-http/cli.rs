@@ -16,8 +16,6 @@ pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) database: DatabaseArgs,
     #[command(flatten)]
-    pub(crate) serve: ServeArgs,
-    #[command(flatten)]
     pub(crate) storage: crate::object_storage_settings::StorageArgs,
     #[command(flatten)]
     pub(crate) webhooks: WebhookArgs,
@@ -48,34 +46,36 @@ pub(crate) struct DatabaseArgs {
     pub(crate) db_statement_timeout_ms: u64,
 }
 
-#[derive(Debug, Args)]
+/// The flags only `serve` takes. Their environment variables are read by every command, as
+/// before (a container sets them once for all), but a flag on another command is refused.
+#[derive(Debug, Clone, Args)]
 pub(crate) struct ServeArgs {
     /// The address to listen on.
-    #[arg(long, env = "WORKORDER_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(long, env = "WORKORDER_BIND", default_value = "127.0.0.1:8080")]
     pub(crate) bind: String,
     /// CDN hosts a photo's cdnUrl may point at, comma-separated; unset: any host.
-    #[arg(long, env = "WORKORDER_CDN_HOSTS", value_delimiter = ',', global = true)]
+    #[arg(long, env = "WORKORDER_CDN_HOSTS", value_delimiter = ',')]
     pub(crate) cdn_hosts: Option<Vec<String>>,
     /// How far in the future takenAt may be, in seconds.
-    #[arg(long, env = "WORKORDER_CLOCK_SKEW_SECS", default_value_t = 300, global = true)]
+    #[arg(long, env = "WORKORDER_CLOCK_SKEW_SECS", default_value_t = 300)]
     pub(crate) clock_skew_secs: u32,
     /// How long a verified API key is trusted without reading the database, in seconds (0 to 25: a revoked key is refused within 30 s in all).
-    #[arg(long, env = "WORKORDER_KEY_CACHE_TTL_SECS", default_value_t = 10, global = true)]
+    #[arg(long, env = "WORKORDER_KEY_CACHE_TTL_SECS", default_value_t = 10)]
     pub(crate) key_cache_ttl_secs: u64,
     /// Failed authentications allowed per client address per minute before it is answered
     /// 429; 0 disables the limit.
-    #[arg(long, env = "WORKORDER_AUTH_FAILURES_PER_MINUTE", default_value_t = 20, global = true)]
+    #[arg(long, env = "WORKORDER_AUTH_FAILURES_PER_MINUTE", default_value_t = 20)]
     pub(crate) auth_failures_per_minute: u32,
     /// Load balancers whose X-Forwarded-For names the client, as comma-separated CIDR blocks
     /// or addresses; unset: X-Forwarded-For is ignored.
-    #[arg(long, env = "WORKORDER_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    #[arg(long, env = "WORKORDER_TRUSTED_PROXIES", value_delimiter = ',')]
     pub(crate) trusted_proxies: Option<Vec<String>>,
     /// Client connections held at most (fewer if the descriptor limit is lower); each may
     /// buffer an unfinished request head of up to 128 KiB.
-    #[arg(long, env = "WORKORDER_MAX_CONNECTIONS", default_value_t = 1024, global = true)]
+    #[arg(long, env = "WORKORDER_MAX_CONNECTIONS", default_value_t = 1024)]
     pub(crate) max_connections: usize,
     /// HTTP worker threads; 0 means one per CPU.
-    #[arg(long, env = "WORKORDER_WORKERS", default_value_t = 0, global = true)]
+    #[arg(long, env = "WORKORDER_WORKERS", default_value_t = 0)]
     pub(crate) workers: usize,
 }
 
@@ -112,7 +112,7 @@ pub(crate) struct WebhookArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run pending migrations, then serve until SIGTERM or SIGINT (the default).
-    Serve,
+    Serve(ServeArgs),
     /// Run pending migrations and exit.
     Migrate,
     /// Manage API keys.
@@ -175,6 +175,7 @@ pub(crate) enum ApiKeyCommand {
     /// Revoke a key; every server refuses it within the key cache TTL.
     Revoke {
         /// The key's id (from `api-key list`).
+        #[arg(value_parser = parse_key_id)]
         key_id: ApiKeyId,
     },
 }
@@ -206,4 +207,28 @@ pub(crate) enum WorkOrderCommand {
         #[arg(long)]
         tenant: Option<TenantId>,
     },
+}
+
+/// The serving settings when no `serve` was given: the environment and the defaults alone.
+#[derive(Debug, Parser)]
+#[command(name = "workorder-http")]
+struct ServeFromEnv {
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+impl ServeArgs {
+    /// Reads the serve settings from the environment, for the default command and the others.
+    pub(crate) fn from_env() -> Result<Self, clap::Error> {
+        ServeFromEnv::try_parse_from(["workorder-http"]).map(|parsed| parsed.serve)
+    }
+}
+
+/// A key id, with an error that says what one looks like: ulid's own ("invalid length") does not.
+fn parse_key_id(id: &str) -> Result<ApiKeyId, String> {
+    id.parse().map_err(|_| {
+        "not a key id: a key id is a ULID, 26 letters and digits such as \
+         01JDQ8Z6K3V4W5X6Y7Z8A9B0C1, as the first column of `api-key list` shows"
+            .to_owned()
+    })
 }

@@ -21,7 +21,7 @@ use clap::Parser;
 use workorder_domain::{ApiKeyAdminError, WebhookAdminError, WorkOrderAdminError};
 use workorder_infra::{Database, InfraError, ObjectStoreCheckError, one_line};
 
-use crate::cli::{Cli, Command, WebhookCommand};
+use crate::cli::{Cli, Command, ServeArgs, WebhookCommand};
 use crate::settings::Settings;
 use crate::webhook_settings::WebhookSettings;
 
@@ -84,16 +84,24 @@ fn main() -> ExitCode {
             let _ = error.print();
             return ExitCode::SUCCESS;
         }
-        Err(error) => {
-            let rendered = error.render().to_string();
-            eprintln!("{}", rendered.lines().next().unwrap_or("error: invalid arguments"));
-            return ExitCode::from(2);
-        }
+        Err(error) => return bad_usage(&error),
     };
     logging::init(cli.log_format);
-    let command = cli.command.unwrap_or(Command::Serve);
+    // Serving is the default command; every command reads the serve settings' environment.
+    let command = match cli.command.map_or_else(|| ServeArgs::from_env().map(Command::Serve), Ok) {
+        Ok(command) => command,
+        Err(error) => return bad_usage(&error),
+    };
+    let serve = match &command {
+        Command::Serve(serve) => Ok(serve.clone()),
+        _ => ServeArgs::from_env(),
+    };
+    let serve = match serve {
+        Ok(serve) => serve,
+        Err(error) => return bad_usage(&error),
+    };
     let settings =
-        match Settings::from_cli(cli.database, cli.serve, cli.storage, matches!(command, Command::Serve)) {
+        match Settings::from_cli(cli.database, serve, cli.storage, matches!(command, Command::Serve(_))) {
             Ok(settings) => settings,
             Err(error) => {
                 eprintln!("error: {error}");
@@ -123,6 +131,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// Bad usage: clap's whole message (what is wrong, the usage line, where help is), exit 2.
+fn bad_usage(error: &clap::Error) -> ExitCode {
+    eprint!("{}", error.render());
+    ExitCode::from(2)
+}
+
 fn run(
     command: Command,
     settings: Settings,
@@ -131,7 +145,7 @@ fn run(
 ) -> Result<(), Failure> {
     let db = Database::connect(&settings.database)?;
     match command {
-        Command::Serve => server::serve(db, settings, webhooks, started),
+        Command::Serve(_) => server::serve(db, settings, webhooks, started),
         Command::Migrate => {
             let applied = db.migrate()?;
             let version = db.schema_version()?.unwrap_or_default();
