@@ -305,6 +305,44 @@ fn revoking_a_malformed_key_id_says_what_a_key_id_looks_like() {
 }
 
 #[test]
+fn healthcheck_exits_0_on_a_serving_server_and_1_with_one_line_otherwise() {
+    let db = workorder_infra::testing::TestDatabase::sqlite();
+    let url = format!("sqlite://{}", db.url().sqlite_path().unwrap());
+    let mut serve = std::process::Command::new(support::BIN);
+    serve.env_clear().env("DATABASE_URL", &url).env("WORKORDER_BIND", "127.0.0.1:0");
+    let server = support::Server::start(&mut serve);
+    // As in the container: the server's own WORKORDER_BIND, here on every address, and no database.
+    let wildcard = format!("0.0.0.0:{}", server.addr.port());
+    let check = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut command = std::process::Command::new(support::BIN);
+        command.env_clear().arg("healthcheck").args(args);
+        for (k, v) in vars {
+            command.env(k, v);
+        }
+        command.output().unwrap()
+    };
+    let healthy = check(&[("WORKORDER_BIND", &wildcard)], &[]);
+    assert!(healthy.status.success(), "{}", String::from_utf8_lossy(&healthy.stderr));
+    let readyz = format!("http://{}/readyz", server.addr);
+    assert!(check(&[], &["--url", &readyz]).status.success());
+
+    let head = request(server.addr, "HEAD", "/healthz", &[], "");
+    assert_eq!((head.status, head.text.as_str()), (200, ""), "HEAD answers the status and no body");
+    assert_eq!(request(server.addr, "HEAD", "/readyz", &[], "").status, 200);
+
+    let missing = format!("http://{}/no-such-route", server.addr);
+    for output in [check(&[], &["--url", &missing]), {
+        drop(server);
+        check(&[("WORKORDER_BIND", &wildcard)], &["--timeout-ms", "500"])
+    }] {
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("unhealthy: http://127.0.0.1:"), "{stderr}");
+    }
+}
+
+#[test]
 fn a_port_in_use_exits_non_zero_with_one_clear_line() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();

@@ -175,8 +175,16 @@ pub fn app(
             web::resource("/v1/work-orders/{id}").route(web::get().to(routes::work_orders::get_work_order)),
         )
         .service(web::resource("/v1/events").route(web::get().to(routes::events::list_events)))
-        .service(web::resource("/healthz").route(web::get().to(routes::health::healthz)))
-        .service(web::resource("/readyz").route(web::get().to(routes::health::readyz)))
+        .service(
+            web::resource("/healthz")
+                .route(web::get().to(routes::health::healthz))
+                .route(web::head().to(routes::health::healthz_head)),
+        )
+        .service(
+            web::resource("/readyz")
+                .route(web::get().to(routes::health::readyz))
+                .route(web::head().to(routes::health::readyz_head)),
+        )
         .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))
         .service(web::resource("/openapi.json").route(web::get().to(serve_openapi)))
         .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::RouteNotFound) }))

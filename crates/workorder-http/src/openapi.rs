@@ -70,6 +70,8 @@ pub(crate) struct DetailSchema {
         events::list_events,
         health::healthz,
         health::readyz,
+        health::healthz_head,
+        health::readyz_head,
         crate::metrics::metrics,
         crate::serve_openapi,
     ),
@@ -108,12 +110,14 @@ enum Operation {
     ListEvents,
     Healthz,
     Readyz,
+    HealthzHead,
+    ReadyzHead,
     Metrics,
     OpenApi,
 }
 
 impl Operation {
-    const ALL: [Operation; 10] = [
+    const ALL: [Operation; 12] = [
         Operation::AttachPhoto,
         Operation::CreatePhotoUpload,
         Operation::ListPhotos,
@@ -122,6 +126,8 @@ impl Operation {
         Operation::ListEvents,
         Operation::Healthz,
         Operation::Readyz,
+        Operation::HealthzHead,
+        Operation::ReadyzHead,
         Operation::Metrics,
         Operation::OpenApi,
     ];
@@ -137,6 +143,8 @@ impl Operation {
             Operation::ListEvents => "listEvents",
             Operation::Healthz => "healthz",
             Operation::Readyz => "readyz",
+            Operation::HealthzHead => "healthzHead",
+            Operation::ReadyzHead => "readyzHead",
             Operation::Metrics => "metrics",
             Operation::OpenApi => "openapi",
         }
@@ -213,8 +221,10 @@ impl Operation {
                 ApiError::Domain(Error::InvalidFeedQuery(vec![field(Field::After, "curseur invalide")])),
                 unauthenticated,
             ]),
-            Operation::Readyz => vec![unavailable],
-            Operation::Healthz | Operation::Metrics | Operation::OpenApi => Vec::new(),
+            Operation::Readyz | Operation::ReadyzHead => vec![unavailable],
+            Operation::Healthz | Operation::HealthzHead | Operation::Metrics | Operation::OpenApi => {
+                Vec::new()
+            }
         };
         errors.push(ApiError::MethodNotAllowed);
         errors
@@ -237,6 +247,16 @@ impl Modify for ContractErrors {
             for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
                 add_errors(operation);
                 add_trace_ids(operation);
+            }
+            if let Some(operation) = &mut item.head {
+                add_errors(operation);
+                add_trace_ids(operation);
+                // A HEAD answer has the GET's status and headers, never a body.
+                for response in operation.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        response.content.clear();
+                    }
+                }
             }
         }
     }

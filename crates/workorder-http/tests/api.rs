@@ -8,7 +8,7 @@ use std::sync::Arc;
 use support::http::{Answer, call};
 use support::{GLOBEX_KEY, KEY, WO, World, world, world_with};
 
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::test::{self, TestRequest};
 use async_trait::async_trait;
 use serde_json::{Value, json};
@@ -362,8 +362,12 @@ async fn an_unavailable_database_answers_503_with_retry_after_and_readyz_says_so
     assert!(a.header("retry-after").is_some_and(|s| s.parse::<u32>().is_ok()));
     call(&w, TestRequest::get().uri("/readyz")).await.assert_error(503, "SERVICE_UNAVAILABLE", None);
     assert_eq!(call(&w, TestRequest::get().uri("/healthz")).await.status, StatusCode::OK);
+    let head = |uri: &'static str| call(&w, TestRequest::default().method(Method::HEAD).uri(uri));
+    assert_eq!(head("/readyz").await.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(head("/healthz").await.status, StatusCode::OK);
     w.repo.set_unavailable(false);
     assert_eq!(call(&w, TestRequest::get().uri("/readyz")).await.status, StatusCode::OK);
+    assert_eq!(head("/readyz").await.status, StatusCode::OK);
     assert_eq!(call(&w, post(WO).set_json(photo())).await.status, StatusCode::CREATED);
 }
 

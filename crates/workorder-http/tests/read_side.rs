@@ -210,6 +210,17 @@ async fn the_openapi_document_names_every_route_status_and_code() {
     for path in ["/v1/work-orders/{id}", "/v1/work-orders/{id}/photos/{photoId}", "/healthz", "/readyz"] {
         assert!(doc["paths"][path]["get"].is_object(), "{path}");
     }
+    let ready_head = &doc["paths"]["/readyz"]["head"]["responses"]["503"];
+    assert!(
+        ready_head["headers"]["Retry-After"].is_object() && ready_head["content"].is_null(),
+        "{ready_head}"
+    );
+    for path in ["/healthz", "/readyz"] {
+        assert!(
+            doc["paths"][path]["head"]["responses"]["200"]["headers"]["X-Trace-Id"].is_object(),
+            "{path}"
+        );
+    }
     assert!(
         doc["paths"]["/v1/work-orders/{id}/photos"]["get"]["responses"]["400"]["content"]["application/json"]
             ["examples"]["INVALID_QUERY"]

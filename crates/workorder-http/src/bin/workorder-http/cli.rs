@@ -124,6 +124,20 @@ pub(crate) enum Command {
     /// Manage webhook subscriptions.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Ask the running server's /healthz: exit 0 on 200, else 1 with one line (a container's
+    /// HEALTHCHECK). Touches no database.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HealthcheckArgs {
+    /// What to ask; by default http://<WORKORDER_BIND>/healthz, on loopback if it binds all
+    /// addresses.
+    #[arg(long)]
+    pub(crate) url: Option<String>,
+    /// How long the whole check may take, in ms.
+    #[arg(long, default_value_t = 2000)]
+    pub(crate) timeout_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]

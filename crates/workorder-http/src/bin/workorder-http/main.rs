@@ -6,6 +6,7 @@
 mod api_key_commands;
 mod background;
 mod cli;
+mod healthcheck;
 mod logging;
 mod object_storage_settings;
 mod server;
@@ -86,6 +87,10 @@ fn main() -> ExitCode {
         }
         Err(error) => return bad_usage(&error),
     };
+    if let Some(Command::Healthcheck(args)) = &cli.command {
+        // Before the settings: a probe needs no database and logs nothing but its verdict.
+        return healthcheck::run(args);
+    }
     logging::init(cli.log_format);
     // Serving is the default command; every command reads the serve settings' environment.
     let command = match cli.command.map_or_else(|| ServeArgs::from_env().map(Command::Serve), Ok) {
@@ -164,6 +169,7 @@ fn run(
             db.migrate()?;
             on_runtime(webhook_commands::run(&db, webhooks, command))
         }
+        Command::Healthcheck(_) => unreachable!("main runs the healthcheck before any settings"),
     }
 }
 
