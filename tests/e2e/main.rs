@@ -446,11 +446,13 @@ mod contract_table {
             (summary.body["data"]["photoCount"].as_u64(), summary.body["data"]["title"].as_str()),
             (Some(1), Some("Boiler"))
         );
-        let metrics = request(addr, "GET", "/metrics", &[], "");
+        let metrics = request(addr, "GET", "/metrics", &[("Accept", "application/openmetrics-text")], "");
         assert_eq!(metrics.status, 200);
         assert!(
             metrics.header("content-type").is_some_and(|c| c.starts_with("application/openmetrics-text"))
         );
+        let plain = request(addr, "GET", "/metrics", &[], "");
+        assert!(plain.header("content-type").is_some_and(|c| c.starts_with("text/plain; version=0.0.4")));
     }
 }
 

@@ -24,6 +24,8 @@ pub(crate) mod metrics;
 mod middleware;
 mod object_store_metrics;
 mod openapi;
+mod process_metrics;
+mod prometheus_text;
 mod routes;
 mod webhook_sender;
 pub mod webhook_signature;

@@ -1,11 +1,12 @@
-//! `/metrics` in the Prometheus (OpenMetrics) text format: requests by route and status,
+//! `/metrics` in the OpenMetrics or the Prometheus text format: requests by route and status,
 //! latency, photos attached, authentication failures, the database pool, object storage
 //! (verifications by outcome, calls by operation and result with their latency), events
-//! published and webhook deliveries.
+//! published and webhook deliveries; the process's own metrics and the build. Every series of a
+//! bounded label set exists from the start, at 0, so a rate over it needs no first event.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -14,6 +15,8 @@ use prometheus_client::registry::Registry;
 use workorder_domain::{DeliveryReport, Disposition, PoolProbe};
 
 use crate::AppState;
+use crate::process_metrics::ProcessMetrics;
+use crate::prometheus_text;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -58,6 +61,23 @@ struct ObjectStoreLabels {
     result: &'static str,
 }
 
+/// Each verification outcome the attach route reports.
+const VERIFICATION_OUTCOMES: [&str; 3] = ["accepted", "not_found", "rejected"];
+/// Each object-store call and the results it can have (a presign finds no object missing).
+const OBJECT_STORE_CALLS: [(&str, &[&str]); 2] = [
+    ("describe", &["ok", "not_found", "unavailable", "error"]),
+    ("presign", &["ok", "unavailable", "error"]),
+];
+/// Each delivery outcome of a pass.
+const DELIVERY_OUTCOMES: [&str; 3] = ["delivered", "retried", "failed"];
+
+fn attach_outcome(disposition: Disposition) -> &'static str {
+    match disposition {
+        Disposition::Created => "created",
+        Disposition::AlreadyAttached => "already_attached",
+    }
+}
+
 fn latency_histogram() -> Histogram {
     // 0.5 ms to ~4 s: a request's database work is about a millisecond.
     Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.0005, 2.0, 14))
@@ -79,6 +99,7 @@ pub struct Metrics {
     verifications: Family<OutcomeLabels, Counter>,
     object_store: Family<ObjectStoreLabels, Histogram, fn() -> Histogram>,
     events: EventMetrics,
+    process: ProcessMetrics,
 }
 
 /// The outbox's and the webhooks' metrics.
@@ -157,8 +178,25 @@ impl Default for Metrics {
         );
         let events = EventMetrics::default();
         events.register(&mut registry);
+        // The bounded families' series, at 0 before their first event (the guard is dropped at
+        // once: only the series' creation matters).
+        for disposition in [Disposition::Created, Disposition::AlreadyAttached] {
+            drop(photos.get_or_create(&OutcomeLabels { outcome: attach_outcome(disposition) }));
+        }
+        for outcome in VERIFICATION_OUTCOMES {
+            drop(verifications.get_or_create(&OutcomeLabels { outcome }));
+        }
+        for (operation, results) in OBJECT_STORE_CALLS {
+            for &result in results {
+                drop(object_store.get_or_create(&ObjectStoreLabels { operation, result }));
+            }
+        }
+        for outcome in DELIVERY_OUTCOMES {
+            drop(events.deliveries.get_or_create(&OutcomeLabels { outcome }));
+        }
         Self {
             events,
+            process: ProcessMetrics::default(),
             verifications,
             object_store,
             registry,
@@ -185,11 +223,7 @@ impl Metrics {
     }
 
     pub(crate) fn observe_attach(&self, disposition: Disposition) {
-        let outcome = match disposition {
-            Disposition::Created => "created",
-            Disposition::AlreadyAttached => "already_attached",
-        };
-        self.photos.get_or_create(&OutcomeLabels { outcome }).inc();
+        self.photos.get_or_create(&OutcomeLabels { outcome: attach_outcome(disposition) }).inc();
     }
 
     /// A verification's outcome: `accepted`, `not_found` or `rejected`.
@@ -210,7 +244,7 @@ impl Metrics {
     /// Counts a delivery pass's outcomes.
     pub fn observe_deliveries(&self, report: DeliveryReport) {
         for (outcome, n) in
-            [("delivered", report.delivered), ("retried", report.retried), ("failed", report.failed)]
+            DELIVERY_OUTCOMES.into_iter().zip([report.delivered, report.retried, report.failed])
         {
             if n > 0 {
                 self.events.deliveries.get_or_create(&OutcomeLabels { outcome }).inc_by(n);
@@ -237,17 +271,31 @@ impl Metrics {
             self.pool_waits.inc_by(sample.waits.saturating_sub(self.pool_waits.get()));
             self.pool_timeouts.inc_by(sample.timeouts.saturating_sub(self.pool_timeouts.get()));
         }
+        self.process.refresh();
         let mut text = String::new();
         // Writing to a String cannot fail.
-        let _ = encode(&mut text, &self.registry);
+        let _ = encode_registry(&mut text, &self.registry);
+        let _ = encode_registry(&mut text, &self.process.registry);
+        let _ = encode_eof(&mut text);
         text
     }
 }
 
-/// The metrics, in the OpenMetrics text format Prometheus scrapes.
+/// The metrics, in OpenMetrics or the Prometheus text format.
+///
+/// OpenMetrics when the scraper's `Accept` asks for it, as Prometheus does; else the Prometheus
+/// text format 0.0.4, as promtool and `curl` read it.
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
-    responses((status = 200, description = "Métriques", content_type = "application/openmetrics-text", body = String)))]
-pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    responses((status = 200, description = "Métriques",
+        content((String = "application/openmetrics-text"), (String = "text/plain")))))]
+pub(crate) async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let text = state.metrics.render(state.pool.as_deref());
-    HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(text)
+    let accept = req.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok());
+    if prometheus_text::wants_openmetrics(accept) {
+        HttpResponse::Ok().content_type(prometheus_text::OPENMETRICS).body(text)
+    } else {
+        HttpResponse::Ok()
+            .content_type(prometheus_text::PROMETHEUS)
+            .body(prometheus_text::to_prometheus(&text))
+    }
 }

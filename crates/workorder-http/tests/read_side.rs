@@ -235,7 +235,11 @@ async fn metrics_count_requests_attaches_auth_failures_and_latency() {
     attach(&state, "b.jpg", "2026-04-15T12:00:00Z").await;
     send(&state, TestRequest::get().uri(&format!("/v1/work-orders/{WO}"))).await;
     send(&state, TestRequest::get().uri("/nowhere")).await;
-    let (status, _, headers) = send(&state, TestRequest::get().uri("/metrics")).await;
+    let (status, _, headers) = send(
+        &state,
+        TestRequest::get().uri("/metrics").insert_header(("Accept", "application/openmetrics-text")),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         headers.get("content-type").unwrap().to_str().unwrap().starts_with("application/openmetrics-text")
