@@ -59,8 +59,10 @@ pub(crate) struct DetailSchema {
     info(
         title = "workorder",
         description = "Attach photos, already uploaded to object storage, to field-service work orders.",
-        license(name = "MIT OR Apache-2.0")
+        contact(name = "The workorder maintainers"),
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")
     ),
+    servers((url = "http://127.0.0.1:8080", description = "The default address (WORKORDER_BIND); a deployment has its own")),
     paths(
         attach_photo::attach_photo,
         photo_uploads::issue_upload_ticket,
@@ -147,6 +149,31 @@ impl Operation {
             Operation::ReadyzHead => "readyzHead",
             Operation::Metrics => "metrics",
             Operation::OpenApi => "openapi",
+        }
+    }
+
+    /// Its description, where its handler's doc comment has only a summary: the document has
+    /// one for every operation.
+    fn description(self) -> Option<&'static str> {
+        match self {
+            Operation::AttachPhoto | Operation::CreatePhotoUpload | Operation::Metrics => None,
+            Operation::ListPhotos => Some(
+                "The work order's photos, oldest takenAt first, a page at a time; pass the answer's cursor to get the next page.",
+            ),
+            Operation::GetPhoto => Some("One photo of the work order, as it was recorded."),
+            Operation::GetWorkOrder => {
+                Some("The work order's status, title, photo count and times, for the key's tenant.")
+            }
+            Operation::ListEvents => Some(
+                "The tenant's events in the order they happened, without gaps; pass the answer's cursor to follow on.",
+            ),
+            Operation::Healthz | Operation::HealthzHead => {
+                Some("200 once the process serves; it asks nothing of the database. No key.")
+            }
+            Operation::Readyz | Operation::ReadyzHead => {
+                Some("200 when the database answers, 503 when it does not. No key.")
+            }
+            Operation::OpenApi => Some("This document. No key."),
         }
     }
 
@@ -244,6 +271,9 @@ impl Modify for ContractErrors {
             ))),
         );
         for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.post, &mut item.head].into_iter().flatten() {
+                describe(operation);
+            }
             for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
                 add_errors(operation);
                 add_trace_ids(operation);
@@ -260,6 +290,16 @@ impl Modify for ContractErrors {
             }
         }
     }
+}
+
+/// Fills the operation's description from [`Operation::description`], and says that a route
+/// that declares no key needs none (`security: []`).
+fn describe(operation: &mut utoipa::openapi::path::Operation) {
+    let known = Operation::from_id(operation.operation_id.as_deref().unwrap_or_default());
+    if let Some(description) = known.and_then(Operation::description) {
+        operation.description.get_or_insert_with(|| description.to_owned());
+    }
+    operation.security.get_or_insert_with(Vec::new);
 }
 
 fn add_errors(operation: &mut utoipa::openapi::path::Operation) {
