@@ -195,7 +195,7 @@ pub fn app(
 
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", operation_id = "openapi", tag = "operations",
-    responses((status = 200, description = "Le document OpenAPI", body = Object)))]
+    responses((status = 200, description = "The OpenAPI document", body = Object)))]
 async fn serve_openapi() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok().content_type("application/json").body(openapi_json())
 }

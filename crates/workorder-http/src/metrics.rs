@@ -286,7 +286,7 @@ impl Metrics {
 /// OpenMetrics when the scraper's `Accept` asks for it, as Prometheus does; else the Prometheus
 /// text format 0.0.4, as promtool and `curl` read it.
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
-    responses((status = 200, description = "Métriques",
+    responses((status = 200, description = "The metrics",
         content((String = "application/openmetrics-text"), (String = "text/plain")))))]
 pub(crate) async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let text = state.metrics.render(state.pool.as_deref());

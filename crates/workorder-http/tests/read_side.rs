@@ -228,6 +228,43 @@ async fn the_openapi_document_names_every_route_status_and_code() {
     );
 }
 
+/// Accented letters or a French function word ("En service", "La photo") give French away.
+fn looks_french(text: &str) -> bool {
+    const WORDS: [&str; 14] =
+        ["le", "la", "les", "un", "une", "des", "du", "de", "en", "est", "et", "sur", "pas", "aux"];
+    !text.is_ascii()
+        || text
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|word| WORDS.contains(&word.to_ascii_lowercase().as_str()))
+}
+
+/// The document speaks one language: English for what it says of operations, responses and
+/// headers; only the error examples carry the contract's French `message` values.
+#[test]
+fn the_openapi_document_describes_in_english() {
+    let doc: Value = serde_json::from_str(&openapi_json()).unwrap();
+    let mut french = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let mut texts = vec![&operation["summary"], &operation["description"]];
+            for response in operation["responses"].as_object().unwrap().values() {
+                texts.push(&response["description"]);
+                texts.extend(
+                    response["headers"].as_object().into_iter().flatten().map(|(_, h)| &h["description"]),
+                );
+            }
+            french.extend(
+                texts
+                    .into_iter()
+                    .filter_map(Value::as_str)
+                    .filter(|t| looks_french(t))
+                    .map(|t| format!("{method} {path}: {t}")),
+            );
+        }
+    }
+    assert!(french.is_empty(), "{french:#?}");
+}
+
 #[actix_web::test]
 async fn metrics_count_requests_attaches_auth_failures_and_latency() {
     let (state, _) = state();

@@ -88,9 +88,9 @@ pub(crate) struct AttachedResponse {
     params(("id" = String, Path, format = Uuid, description = "The work order's id: a UUID, any case, hyphenated")),
     request_body(content = AttachPhotoBody, content_type = "application/json"),
     responses(
-        (status = 201, description = "Photo ajoutée", body = AttachedResponse,
+        (status = 201, description = "Photo attached", body = AttachedResponse,
             headers(("Location" = String, description = "/v1/work-orders/{id}/photos/{photoId}"))),
-        (status = 200, description = "Photo déjà ajoutée (nouvel essai)", body = AttachedResponse,
+        (status = 200, description = "Photo already attached (a retry)", body = AttachedResponse,
             headers(("Location" = String, description = "/v1/work-orders/{id}/photos/{photoId}"))),
     ),
     security(("ApiKey" = []))

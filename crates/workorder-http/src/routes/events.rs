@@ -110,7 +110,7 @@ impl From<FeedPage> for EventPageResponse {
         ("after" = Option<String>, Query, description = "The `nextCursor` of the previous page"),
         ("limit" = Option<u16>, Query, minimum = 1, maximum = 200, description = "Events per page, 1 to 200 (default 50)"),
     ),
-    responses((status = 200, description = "Une page d'événements", body = EventPageResponse)),
+    responses((status = 200, description = "A page of events", body = EventPageResponse)),
     security(("ApiKey" = []))
 )]
 pub(crate) async fn list_events(

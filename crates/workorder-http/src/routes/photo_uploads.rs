@@ -74,7 +74,7 @@ pub(crate) struct UploadTicketResponse {
     tag = "photos",
     params(("id" = String, Path, format = Uuid, description = "The work order's id: a UUID, any case, hyphenated")),
     request_body(content = UploadTicketBody, content_type = "application/json"),
-    responses((status = 201, description = "Ticket de téléversement", body = UploadTicketResponse)),
+    responses((status = 201, description = "An upload ticket", body = UploadTicketResponse)),
     security(("ApiKey" = []))
 )]
 pub(crate) async fn issue_upload_ticket(

@@ -107,7 +107,7 @@ pub(crate) struct PhotoListResponse {
         ("limit" = Option<u16>, Query, minimum = 1, maximum = 200, description = "Photos per page, 1 to 200 (default 50)"),
         ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page"),
     ),
-    responses((status = 200, description = "Une page de photos", body = PhotoListResponse)),
+    responses((status = 200, description = "A page of photos", body = PhotoListResponse)),
     security(("ApiKey" = []))
 )]
 pub(crate) async fn list_photos(
@@ -137,7 +137,7 @@ pub(crate) async fn list_photos(
         ("id" = String, Path, format = Uuid, description = "The work order's id"),
         ("photoId" = String, Path, description = "The photo's id (a ULID)"),
     ),
-    responses((status = 200, description = "La photo", body = PhotoResponse)),
+    responses((status = 200, description = "The photo", body = PhotoResponse)),
     security(("ApiKey" = []))
 )]
 pub(crate) async fn get_photo(

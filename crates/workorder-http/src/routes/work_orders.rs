@@ -57,7 +57,7 @@ impl From<WorkOrderView> for WorkOrderBody {
     operation_id = "getWorkOrder",
     tag = "work-orders",
     params(("id" = String, Path, format = Uuid, description = "The work order's id")),
-    responses((status = 200, description = "L'ordre de travail", body = WorkOrderResponse)),
+    responses((status = 200, description = "The work order", body = WorkOrderResponse)),
     security(("ApiKey" = []))
 )]
 pub(crate) async fn get_work_order(
