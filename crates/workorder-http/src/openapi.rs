@@ -4,6 +4,7 @@
 
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Object, RefOr, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -319,9 +320,8 @@ fn add_errors(operation: &mut utoipa::openapi::path::Operation) {
             let value = serde_json::to_value(payload.body("01JD8X7N6Q9V5T2W3Y4Z5A6B7C")).unwrap_or_default();
             (payload.code, ExampleBuilder::new().summary(payload.message).value(Some(value)).build())
         });
-        let content = ContentBuilder::new()
-            .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody"))))
-            .examples_from_iter(examples);
+        let content =
+            ContentBuilder::new().schema(Some(error_body_with_codes(&payloads))).examples_from_iter(examples);
         let description = payloads.iter().map(|p| p.code).collect::<Vec<_>>().join(", ");
         let mut response =
             ResponseBuilder::new().description(description).content("application/json", content.build());
@@ -336,6 +336,22 @@ fn add_errors(operation: &mut utoipa::openapi::path::Operation) {
         }
         operation.responses.responses.insert(status.to_string(), RefOr::T(response.build()));
     }
+}
+
+/// The error body, its `code` narrowed to the codes this operation answers with this status, so
+/// that a generated client can match on them.
+fn error_body_with_codes(payloads: &[ErrorPayload]) -> RefOr<utoipa::openapi::Schema> {
+    let mut codes: Vec<&str> = Vec::new();
+    for payload in payloads {
+        if !codes.contains(&payload.code) {
+            codes.push(payload.code);
+        }
+    }
+    let code = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(codes));
+    AllOfBuilder::new()
+        .item(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+        .item(ObjectBuilder::new().property("code", code))
+        .into()
 }
 
 fn add_trace_ids(operation: &mut utoipa::openapi::path::Operation) {

@@ -228,6 +228,36 @@ async fn the_openapi_document_names_every_route_status_and_code() {
     );
 }
 
+/// Each error response's `code` is an enum of exactly the codes its examples show.
+#[test]
+fn each_error_response_names_its_codes_as_an_enum() {
+    let doc: Value = serde_json::from_str(&openapi_json()).unwrap();
+    let mut checked = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let content = &response["content"]["application/json"];
+                if !status.starts_with(['4', '5']) || content.is_null() {
+                    continue;
+                }
+                let codes = &content["schema"]["allOf"][1]["properties"]["code"]["enum"];
+                let examples: Vec<&String> = content["examples"].as_object().unwrap().keys().collect();
+                let mut codes: Vec<&str> =
+                    codes.as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+                codes.sort_unstable();
+                assert_eq!(codes, examples, "{status}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 40, "{checked}");
+    let conflict = &doc["paths"]["/v1/work-orders/{id}/photos"]["post"]["responses"]["409"];
+    assert_eq!(
+        conflict["content"]["application/json"]["schema"]["allOf"][1]["properties"]["code"]["enum"],
+        json!(["WORK_ORDER_CLOSED", "PHOTO_CONFLICT"])
+    );
+}
+
 /// Accented letters or a French function word ("En service", "La photo") give French away.
 fn looks_french(text: &str) -> bool {
     const WORDS: [&str; 14] =
