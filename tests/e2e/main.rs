@@ -298,10 +298,14 @@ fn serve_flags_are_refused_on_other_commands_but_their_environment_is_not() {
 }
 
 #[test]
-fn revoking_a_malformed_key_id_says_what_a_key_id_looks_like() {
+fn a_malformed_key_or_subscription_id_says_what_an_id_looks_like() {
     let stderr = run_with_bad_usage(&["api-key", "revoke", "wok_acme_123"]);
     assert!(stderr.contains("'wok_acme_123'") && stderr.contains("ULID, 26 letters and digits"), "{stderr}");
     assert!(stderr.contains("api-key list"), "{stderr}");
+    for command in ["delete", "redeliver"] {
+        let stderr = run_with_bad_usage(&["webhook", command, "sub-1"]);
+        assert!(stderr.contains("not a subscription id") && stderr.contains("`webhook list`"), "{stderr}");
+    }
 }
 
 #[test]

@@ -160,11 +160,13 @@ pub(crate) enum WebhookCommand {
     /// Delete a subscription: no longer listed or delivered to.
     Delete {
         /// Its id (from `webhook list`).
+        #[arg(value_parser = parse_subscription_id)]
         id: SubscriptionId,
     },
     /// Deliver a subscription's failed deliveries again.
     Redeliver {
         /// Its id (from `webhook list`).
+        #[arg(value_parser = parse_subscription_id)]
         id: SubscriptionId,
     },
 }
@@ -240,9 +242,17 @@ impl ServeArgs {
 
 /// A key id, with an error that says what one looks like: ulid's own ("invalid length") does not.
 fn parse_key_id(id: &str) -> Result<ApiKeyId, String> {
-    id.parse().map_err(|_| {
-        "not a key id: a key id is a ULID, 26 letters and digits such as \
-         01JDQ8Z6K3V4W5X6Y7Z8A9B0C1, as the first column of `api-key list` shows"
-            .to_owned()
-    })
+    id.parse().map_err(|_| ulid_expected("key", "api-key list"))
+}
+
+/// A subscription id, with the same kind of error as [`parse_key_id`].
+fn parse_subscription_id(id: &str) -> Result<SubscriptionId, String> {
+    id.parse().map_err(|_| ulid_expected("subscription", "webhook list"))
+}
+
+fn ulid_expected(what: &str, list: &str) -> String {
+    format!(
+        "not a {what} id: a {what} id is a ULID, 26 letters and digits such as \
+         01JDQ8Z6K3V4W5X6Y7Z8A9B0C1, as the first column of `{list}` shows"
+    )
 }
