@@ -25,8 +25,9 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// The longest a body may take to arrive.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The body as sent: each field kept as raw JSON so every bad field can be reported, not only
-/// the first. Unknown fields are ignored; a duplicated field is refused.
+/// An attach's request. Every bad field is reported, not only the first; unknown fields are
+/// ignored; a duplicated field is refused.
+// Each field is kept as raw JSON so that every bad one can be reported.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({

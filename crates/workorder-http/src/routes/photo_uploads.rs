@@ -17,7 +17,8 @@ use crate::error::ApiError;
 use crate::extract::{Authenticated, UploadTickets, WorkOrderPath};
 use crate::routes::attach_photo::{parse_json_object, read_body, require_json, string_field};
 
-/// A ticket's request, each field kept as raw JSON so every bad one can be reported.
+/// A ticket's request. Every bad field is reported, not only the first.
+// Each field is kept as raw JSON so that every bad one can be reported.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({"contentType": "image/jpeg", "contentLength": 482113,
