@@ -11,6 +11,7 @@ use std::sync::Arc;
 use time::Duration;
 
 use crate::attachment::{AttachDecision, Attachment, Disposition};
+use crate::body_input::PhotoInput;
 use crate::error::{Error, Field, FieldError};
 use crate::identity::{Principal, TenantId};
 use crate::instant::truncate_to_micros;
@@ -237,6 +238,36 @@ impl AttachPhoto {
         fields: PhotoFields<'_>,
     ) -> Result<AttachPhotoCommand, Error> {
         self.check_fields(Some(principal.tenant()), work_order_id, fields)
+    }
+
+    /// [`AttachPhoto::command`] (or [`AttachPhoto::command_for`] with a principal) from the
+    /// body's fields as sent: a field of another type than string is reported with the
+    /// contract's message in place of its rules, and every bad field is listed, in field order.
+    pub fn command_from_input(
+        &self,
+        principal: Option<&Principal>,
+        work_order_id: WorkOrderId,
+        input: PhotoInput<'_>,
+    ) -> Result<AttachPhotoCommand, Error> {
+        let mut typed = Vec::new();
+        let fields = PhotoFields {
+            minio_object_key: input.minio_object_key.text(Field::MinioObjectKey, &mut typed),
+            cdn_url: input.cdn_url.text(Field::CdnUrl, &mut typed),
+            taken_at: input.taken_at.text(Field::TakenAt, &mut typed),
+            step: input.step.text(Field::Step, &mut typed),
+        };
+        match self.check_fields(principal.map(Principal::tenant), work_order_id, fields) {
+            Ok(command) if typed.is_empty() => Ok(command),
+            Ok(_) => Err(Error::InvalidPhoto(typed)),
+            Err(Error::InvalidPhoto(mut ruled)) => {
+                // A field of the wrong type reached the rules as absent: only its type counts.
+                ruled.retain(|e| !typed.iter().any(|t| t.field() == e.field()));
+                typed.extend(ruled);
+                typed.sort_by_key(FieldError::field);
+                Err(Error::InvalidPhoto(typed))
+            }
+            Err(other) => Err(other),
+        }
     }
 
     fn check_fields(

@@ -41,6 +41,7 @@ pub use {time, ulid};
 mod api_key_admin;
 mod attach_photo;
 pub mod attachment;
+mod body_input;
 mod deliver_webhooks;
 mod error;
 mod event;
@@ -84,6 +85,7 @@ pub use attach_photo::{
     PhotoFields,
 };
 pub use attachment::{AttachDecision, Attachment, Disposition, RecordedPhoto};
+pub use body_input::{BodyProblem, FieldInput, PhotoInput};
 pub use deliver_webhooks::{
     DeliverWebhooks, DeliveryFailure, DeliveryKey, DeliveryReport, DueDelivery, Settlement,
 };

@@ -311,3 +311,34 @@ fn the_in_memory_verifier_refuses_unknown_and_revoked_keys() {
     verifier.revoke(principal.key_id());
     assert!(matches!(block_on(verifier.verify(&known)), Err(Error::Unauthenticated)));
 }
+
+#[test]
+fn a_body_as_sent_is_judged_with_wrong_types_in_place_of_their_rules_in_field_order() {
+    use workorder_domain::{Error, Field, FieldInput, PhotoInput};
+    let w = world();
+    let input = PhotoInput {
+        minio_object_key: FieldInput::WrongType,
+        cdn_url: FieldInput::Text("not a url"),
+        taken_at: FieldInput::Absent,
+        step: FieldInput::Null,
+    };
+    match w.service.command_from_input(None, id(WO), input) {
+        Err(Error::InvalidPhoto(errors)) => {
+            let fields: Vec<Field> = errors.iter().map(|e| e.field()).collect();
+            assert_eq!(fields, [Field::MinioObjectKey, Field::CdnUrl, Field::TakenAt]);
+            assert_eq!(
+                errors[0].message(),
+                FieldInput::WRONG_TYPE,
+                "the type, not the rule of an absent key"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let valid = PhotoInput {
+        minio_object_key: FieldInput::Text("acme/wo/a.jpg"),
+        cdn_url: FieldInput::Text("https://cdn.example.com/a.jpg"),
+        taken_at: FieldInput::Text("2026-04-15T11:00:00Z"),
+        step: FieldInput::Null,
+    };
+    assert!(w.service.command_from_input(None, id(WO), valid).is_ok());
+}

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use workorder_domain::{
-    AttachPhoto, AttachPhotoCommand, Disposition, Error, Field, FieldError, PhotoFields, Principal,
+    AttachPhoto, AttachPhotoCommand, BodyProblem, Disposition, Error, FieldInput, PhotoInput, Principal,
     WorkOrderId,
 };
 
@@ -154,30 +154,14 @@ fn decode(
     work_order_id: WorkOrderId,
     bytes: &[u8],
 ) -> Result<AttachPhotoCommand, ApiError> {
-    let body: AttachPhotoBody = parse_json_object(bytes).map_err(ApiError::invalid_body)?;
-    let mut errors = Vec::new();
-    let fields = PhotoFields {
-        minio_object_key: string_field(&mut errors, Field::MinioObjectKey, body.minio_object_key.as_ref()),
-        cdn_url: string_field(&mut errors, Field::CdnUrl, body.cdn_url.as_ref()),
-        taken_at: string_field(&mut errors, Field::TakenAt, body.taken_at.as_ref()),
-        step: string_field(&mut errors, Field::Step, body.step.as_ref()),
+    let body: AttachPhotoBody = parse_json_object(bytes).map_err(Error::from)?;
+    let input = PhotoInput {
+        minio_object_key: field_input(body.minio_object_key.as_ref()),
+        cdn_url: field_input(body.cdn_url.as_ref()),
+        taken_at: field_input(body.taken_at.as_ref()),
+        step: field_input(body.step.as_ref()),
     };
-    let command = match principal {
-        Some(principal) => service.command_for(principal, work_order_id, fields),
-        None => service.command(work_order_id, fields),
-    };
-    match command {
-        Ok(command) if errors.is_empty() => Ok(command),
-        Ok(_) => Err(Error::InvalidPhoto(errors).into()),
-        Err(Error::InvalidPhoto(mut more)) => {
-            // A field of the wrong type reached the domain as absent: keep only our message.
-            more.retain(|e| !errors.iter().any(|t| t.field() == e.field()));
-            errors.extend(more);
-            errors.sort_by_key(FieldError::field);
-            Err(Error::InvalidPhoto(errors).into())
-        }
-        Err(other) => Err(other.into()),
-    }
+    Ok(service.command_from_input(principal, work_order_id, input)?)
 }
 
 /// `application/json`, with parameters; a charset, if given, must be UTF-8.
@@ -230,44 +214,36 @@ pub(crate) async fn read_body(
     tokio::time::timeout(BODY_TIMEOUT, read).await.map_err(|_| ApiError::RequestTimeout)?
 }
 
-/// A body that must be a JSON object, or what a client is told of it.
-pub(crate) fn parse_json_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+/// A body that must be a JSON object, or the domain's name for what is wrong with it.
+pub(crate) fn parse_json_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyProblem> {
     // serde_json skips an ignored field's string without decoding it, so an invalid byte in
     // an unknown field would pass: the whole body must be UTF-8 (RFC 8259, section 8.1).
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| format!("le corps n'est pas de l'UTF-8 valide (octet {})", e.valid_up_to() + 1))?;
-    let body: T = serde_json::from_str(text).map_err(|e| json_error_message(&e))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| BodyProblem::NotUtf8 { byte: e.valid_up_to() + 1 })?;
+    let body: T = serde_json::from_str(text).map_err(|e| json_problem(&e))?;
     // serde fills a struct from an array too ([key, url, takenAt, step]); the body must be an
     // object. It parsed, so the first byte that is not white space is `{` or `[`.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err("le corps doit être un objet JSON, sans champ en double".to_owned());
+        return Err(BodyProblem::NotAnObject);
     }
     Ok(body)
 }
 
-/// What a client is told of a body that is not the JSON object a route expects.
-fn json_error_message(error: &serde_json::Error) -> String {
+fn json_problem(error: &serde_json::Error) -> BodyProblem {
     use serde_json::error::Category;
     match error.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
-            format!("JSON invalide ou tronqué (ligne {}, colonne {})", error.line(), error.column())
+            BodyProblem::Malformed { line: error.line(), column: error.column() }
         }
-        Category::Data => "le corps doit être un objet JSON, sans champ en double".to_owned(),
+        Category::Data => BodyProblem::NotAnObject,
     }
 }
 
-/// The field as a string; `null` counts as absent. Any other type is a field error.
-pub(crate) fn string_field<'a>(
-    errors: &mut Vec<FieldError>,
-    field: Field,
-    value: Option<&'a Value>,
-) -> Option<&'a str> {
+/// A field as the domain takes it: absent, `null`, text, or of another type.
+pub(crate) fn field_input(value: Option<&Value>) -> FieldInput<'_> {
     match value {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s),
-        Some(_) => {
-            errors.push(FieldError::new(field, "doit être une chaîne de caractères"));
-            None
-        }
+        None => FieldInput::Absent,
+        Some(Value::Null) => FieldInput::Null,
+        Some(Value::String(s)) => FieldInput::Text(s),
+        Some(_) => FieldInput::WrongType,
     }
 }

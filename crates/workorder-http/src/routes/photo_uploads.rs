@@ -15,7 +15,7 @@ use workorder_domain::{Error, Field, FieldError, IssueUploadTicket, UploadFields
 
 use crate::error::ApiError;
 use crate::extract::{Authenticated, UploadTickets, WorkOrderPath};
-use crate::routes::attach_photo::{parse_json_object, read_body, require_json, string_field};
+use crate::routes::attach_photo::{field_input, parse_json_object, read_body, require_json};
 
 /// A ticket's request. Every bad field is reported, not only the first.
 // Each field is kept as raw JSON so that every bad one can be reported.
@@ -104,9 +104,9 @@ pub(crate) async fn issue_upload_ticket(
 fn decode(tickets: &IssueUploadTicket, bytes: &[u8]) -> Result<workorder_domain::UploadCommand, ApiError> {
     let invalid = |errors| ApiError::Domain(Error::InvalidUpload(errors));
     let body: UploadTicketBody =
-        parse_json_object(bytes).map_err(|m| invalid(vec![FieldError::new(Field::Body, m)]))?;
+        parse_json_object(bytes).map_err(|problem| invalid(vec![problem.field_error()]))?;
     let mut errors = Vec::new();
-    let content_type = string_field(&mut errors, Field::ContentType, body.content_type.as_ref());
+    let content_type = field_input(body.content_type.as_ref()).text(Field::ContentType, &mut errors);
     let content_length = match &body.content_length {
         None | Some(Value::Null) => None,
         Some(value) => {
@@ -117,7 +117,7 @@ fn decode(tickets: &IssueUploadTicket, bytes: &[u8]) -> Result<workorder_domain:
             length
         }
     };
-    let sha256 = string_field(&mut errors, Field::Sha256, body.sha256.as_ref());
+    let sha256 = field_input(body.sha256.as_ref()).text(Field::Sha256, &mut errors);
     let fields = UploadFields { content_type, content_length, sha256 };
     match tickets.command(fields) {
         Ok(command) if errors.is_empty() => Ok(command),
