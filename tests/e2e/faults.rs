@@ -3,106 +3,11 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::support::{Env, attach, photo, request};
-
-/// A PostgreSQL server of the test's own (initdb + pg_ctl on a free port in a temporary
-/// directory), so stopping it harms nothing else.
-pub(crate) struct PrivatePostgres {
-    dir: PathBuf,
-    bin: PathBuf,
-    pub(crate) port: u16,
-}
-
-impl PrivatePostgres {
-    /// `None` (said loudly) where PostgreSQL's server binaries are not installed; CI's
-    /// machines have them.
-    pub(crate) fn start() -> Option<Self> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-            .map(|e| e.path().join("bin"))
-            .find(|p| p.join("initdb").exists());
-        let Some(bin) = bin else {
-            eprintln!(
-                "SKIPPED: no initdb under /usr/lib/postgresql/*/bin, so the private PostgreSQL fault test did not run"
-            );
-            return None;
-        };
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let dir = std::env::temp_dir().join(format!("workorder-pg-{}", ulid::Ulid::generate()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let pg = Self { dir, bin, port };
-        Command::new("chown").args(["postgres:postgres", &pg.dir.display().to_string()]).status().unwrap();
-        let initdb = pg.as_postgres(
-            &pg.bin.join("initdb"),
-            &["-D", &pg.data(), "-A", "trust", "-U", "postgres", "--no-sync"],
-        );
-        assert!(initdb.success(), "initdb failed");
-        pg.start_server();
-        Some(pg)
-    }
-
-    fn data(&self) -> String {
-        self.dir.join("data").display().to_string()
-    }
-
-    /// Runs a PostgreSQL binary as the postgres user (the server refuses to run as root).
-    fn as_postgres(&self, program: &std::path::Path, args: &[&str]) -> std::process::ExitStatus {
-        let mut command = if nix_is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(program);
-            c
-        } else {
-            Command::new(program)
-        };
-        command
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap()
-    }
-
-    pub(crate) fn start_server(&self) {
-        let options =
-            format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=on", self.port, self.dir.display());
-        let log = self.dir.join("log").display().to_string();
-        let status = self.as_postgres(
-            &self.bin.join("pg_ctl"),
-            &["-D", &self.data(), "-o", &options, "-l", &log, "-w", "start"],
-        );
-        assert!(status.success(), "pg_ctl start failed");
-    }
-
-    /// Stops at once, as a crash would: no checkpoint, clients cut off.
-    pub(crate) fn stop_immediately(&self) {
-        let status = self
-            .as_postgres(&self.bin.join("pg_ctl"), &["-D", &self.data(), "-m", "immediate", "-w", "stop"]);
-        assert!(status.success(), "pg_ctl stop failed");
-    }
-
-    pub(crate) fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-}
-
-fn nix_is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
-}
-
-impl Drop for PrivatePostgres {
-    fn drop(&mut self) {
-        let _ = self.as_postgres(&self.bin.join("pg_ctl"), &["-D", &self.data(), "-m", "immediate", "stop"]);
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// One answer under load: status (0: none, the server was gone), photo id, Retry-After.
 type LoadAnswer = (u16, Option<String>, Option<String>);
@@ -187,7 +92,12 @@ fn wait_for(what: &str, within: Duration, mut check: impl FnMut() -> bool) -> Du
 
 #[test]
 fn postgres_stopped_under_load_answers_503_then_recovers_without_a_restart_and_loses_nothing() {
-    let Some(pg) = PrivatePostgres::start() else { return };
+    let Some(pg) = workorder_infra::testing::PrivatePostgres::start() else {
+        eprintln!(
+            "SKIPPED: no initdb under /usr/lib/postgresql/*/bin, so the private PostgreSQL fault test did not run"
+        );
+        return;
+    };
     let mut env = Env::new(workorder_infra::testing::TestDatabase::sqlite());
     env.extra_env.push(("DATABASE_URL".into(), pg.url()));
     env.extra_env.push(("WORKORDER_DB_TIMEOUT_MS".into(), "500".into()));

@@ -8,8 +8,7 @@
 
 use std::sync::Arc;
 
-use time::Duration;
-
+pub use crate::attach_policy::{AttachPolicy, CdnHostPolicy, InvalidCdnHost};
 use crate::attachment::{AttachDecision, Attachment, Disposition};
 use crate::body_input::PhotoInput;
 use crate::error::{Error, Field, FieldError};
@@ -17,8 +16,7 @@ use crate::identity::{Principal, TenantId};
 use crate::instant::truncate_to_micros;
 use crate::object_storage::{ObjectPolicy, PhotoContentType, in_tenant, judge};
 use crate::photo::{
-    CdnBaseUrl, CdnUrl, CdnUrlError, NewPhoto, ObjectKey, ObjectKeyError, PhotoId, Step, TakenAt,
-    TakenAtError,
+    CdnUrl, CdnUrlError, NewPhoto, ObjectKey, ObjectKeyError, PhotoId, Step, TakenAt, TakenAtError,
 };
 use crate::ports::{Clock, ObjectStore, PhotoIdGenerator, WorkOrderRepo};
 use crate::work_order::{WorkOrderId, WorkOrderStatus};
@@ -35,73 +33,6 @@ pub struct PhotoFields<'a> {
     pub taken_at: Option<&'a str>,
     /// `step`, optional.
     pub step: Option<&'a str>,
-}
-
-/// Which CDN hosts a photo's URL may point at.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum CdnHostPolicy {
-    /// Any host.
-    #[default]
-    Any,
-    /// Only these hosts (lowercase, IDNA-encoded), compared case-insensitively.
-    Only(Vec<String>),
-}
-
-/// A host in the allow-list is not a host name or address.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a host name")]
-pub struct InvalidCdnHost(pub String);
-
-impl CdnHostPolicy {
-    /// An allow-list of hosts, e.g. `["cdn.example.com", "Bücher.example"]`. An empty list
-    /// allows nothing.
-    pub fn only<I, S>(hosts: I) -> Result<Self, InvalidCdnHost>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        let hosts = hosts
-            .into_iter()
-            .map(|host| {
-                let host = host.as_ref().trim();
-                let bare_host = !host.is_empty()
-                    && !host.contains(['/', '?', '#', '@'])
-                    && (host.starts_with('[') || !host.contains(':'));
-                // The same parser as CdnUrl's, so both sides are normalised alike.
-                CdnUrl::parse(&format!("https://{host}/"))
-                    .ok()
-                    .filter(|_| bare_host)
-                    .map(|url| url.host().to_owned())
-                    .ok_or_else(|| InvalidCdnHost(host.to_owned()))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(CdnHostPolicy::Only(hosts))
-    }
-
-    /// Whether `url` points at an allowed host.
-    pub fn permits(&self, url: &CdnUrl) -> bool {
-        match self {
-            CdnHostPolicy::Any => true,
-            CdnHostPolicy::Only(hosts) => hosts.iter().any(|h| h.eq_ignore_ascii_case(url.host())),
-        }
-    }
-}
-
-/// The configurable rules of the use case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttachPolicy {
-    /// Which CDN hosts are allowed.
-    pub cdn_hosts: CdnHostPolicy,
-    /// How far in the server's future `takenAt` may be (clocks of phones drift).
-    pub max_clock_skew: Duration,
-    /// When set, a photo's `cdnUrl` must be this base followed by its key.
-    pub cdn_base: Option<CdnBaseUrl>,
-}
-
-impl Default for AttachPolicy {
-    fn default() -> Self {
-        Self { cdn_hosts: CdnHostPolicy::Any, max_clock_skew: Duration::minutes(5), cdn_base: None }
-    }
 }
 
 /// A checked request to attach a photo. Its fields are valid by construction; the policy

@@ -10,38 +10,18 @@
 use std::fmt;
 
 use time::OffsetDateTime;
-use ulid::Ulid;
 
 use crate::error::{Field, FieldError};
 use crate::identity::TenantId;
 use crate::photo::{CdnUrl, NewPhoto, ObjectKey, PhotoId, Step, TakenAt};
 use crate::work_order::WorkOrderId;
 
-/// An event's id: a ULID. A `photo.attached` event takes its photo's ULID, so the outbox
-/// cannot hold two events for one photo, and a receiver can tell them apart by
-/// `webhook-id`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct EventId(Ulid);
-
-impl EventId {
-    /// Wraps a ULID.
-    pub fn new(id: Ulid) -> Self {
-        Self(id)
-    }
-}
-
-impl std::str::FromStr for EventId {
-    type Err = ulid::DecodeError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ulid::from_string(s).map(Self)
-    }
-}
-
-impl fmt::Display for EventId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+crate::ulid_id::ulid_id!(
+    /// An event's id: a ULID. A `photo.attached` event takes its photo's ULID, so the outbox
+    /// cannot hold two events for one photo, and a receiver can tell them apart by
+    /// `webhook-id`.
+    EventId
+);
 
 /// What happened: one variant per event type.
 #[derive(Debug, Clone, PartialEq, Eq)]

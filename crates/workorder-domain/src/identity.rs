@@ -4,7 +4,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use subtle::ConstantTimeEq;
-use ulid::Ulid;
 
 /// A tenant: the customer every work order, photo and key belongs to.
 ///
@@ -44,34 +43,10 @@ impl fmt::Display for TenantId {
     }
 }
 
-/// The public identifier of an API key (never the secret): a ULID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ApiKeyId(Ulid);
-
-impl ApiKeyId {
-    /// Wraps a ULID.
-    pub fn new(id: Ulid) -> Self {
-        Self(id)
-    }
-
-    /// The ULID.
-    pub fn ulid(self) -> Ulid {
-        self.0
-    }
-}
-
-impl FromStr for ApiKeyId {
-    type Err = ulid::DecodeError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ulid::from_string(s).map(Self)
-    }
-}
-
-impl fmt::Display for ApiKeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+crate::ulid_id::ulid_id!(
+    /// The public identifier of an API key (never the secret): a ULID.
+    ApiKeyId
+);
 
 /// An API key's secret as a client presented it.
 ///

@@ -40,6 +40,7 @@ pub use {time, ulid};
 
 mod api_key_admin;
 mod attach_photo;
+mod attach_policy;
 pub mod attachment;
 mod body_input;
 mod deliver_webhooks;
@@ -55,6 +56,7 @@ mod paging;
 mod photo;
 mod ports;
 mod system;
+mod ulid_id;
 mod upload_ticket;
 mod view_work_order;
 mod webhook;

@@ -10,10 +10,7 @@ mod object_key;
 mod step;
 mod taken_at;
 
-use std::fmt;
-
 use time::OffsetDateTime;
-use ulid::Ulid;
 
 pub use cdn_base_url::{CdnBaseUrl, InvalidCdnBaseUrl};
 pub use cdn_url::{CdnUrl, CdnUrlError};
@@ -25,34 +22,10 @@ use crate::identity::{ApiKeyId, TenantId};
 use crate::object_storage::VerifiedObject;
 use crate::work_order::WorkOrderId;
 
-/// A photo's id: a ULID, so ids sort by creation time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PhotoId(Ulid);
-
-impl PhotoId {
-    /// Wraps a ULID.
-    pub fn new(id: Ulid) -> Self {
-        Self(id)
-    }
-
-    /// The ULID.
-    pub fn ulid(self) -> Ulid {
-        self.0
-    }
-}
-
-impl std::str::FromStr for PhotoId {
-    type Err = ulid::DecodeError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ulid::from_string(s).map(Self)
-    }
-}
-
-impl fmt::Display for PhotoId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+crate::ulid_id::ulid_id!(
+    /// A photo's id: a ULID, so ids sort by creation time.
+    PhotoId
+);
 
 /// A photo to record: what [`crate::WorkOrderRepo::attach_photo`] receives.
 #[derive(Debug, Clone, PartialEq, Eq)]

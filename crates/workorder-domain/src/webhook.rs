@@ -6,34 +6,14 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use ulid::Ulid;
 
 use crate::identity::TenantId;
 use crate::photo::{CdnUrl, CdnUrlError};
 
-/// A subscription's id: a ULID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SubscriptionId(Ulid);
-
-impl SubscriptionId {
-    /// Wraps a ULID.
-    pub fn new(id: Ulid) -> Self {
-        Self(id)
-    }
-}
-
-impl std::str::FromStr for SubscriptionId {
-    type Err = ulid::DecodeError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ulid::from_string(s).map(Self)
-    }
-}
-
-impl fmt::Display for SubscriptionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+crate::ulid_id::ulid_id!(
+    /// A subscription's id: a ULID.
+    SubscriptionId
+);
 
 /// Where a subscription's events are posted: the same shape as a CDN URL (absolute `http` or
 /// `https` with a host, no user-info, at most 2048 characters), one rule for both.

@@ -12,6 +12,7 @@ use workorder_domain::{ApiKeySecret, Error, Field, FieldError, IssueUploadTicket
 use crate::AppState;
 use crate::auth_limit::FailureVerdict;
 use crate::error::ApiError;
+use crate::middleware::ClientAddress;
 
 /// The caller, authenticated by exactly one non-empty `X-API-Key`. A key that verifies is
 /// always accepted; a failing one counts against its client address, which is refused (429)
@@ -42,10 +43,7 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     };
     if matches!(verified, Err(Error::Unauthenticated)) {
         state.metrics.observe_auth_failure();
-        let client = req.peer_addr().map(|peer| {
-            let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
-            state.trusted_proxies.client(peer.ip(), forwarded)
-        });
+        let client = req.extensions().get::<ClientAddress>().map(|c| c.0);
         if let Some(FailureVerdict::Refused(wait)) = client.map(|ip| state.auth_limiter.failed(ip)) {
             return Err(ApiError::TooManyRequests { retry_after: wait });
         }

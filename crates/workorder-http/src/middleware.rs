@@ -106,13 +106,19 @@ pub(crate) async fn edge(
     let path = LoggedPath::of(req.path());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(LoggedPath::of);
-    let client = req.peer_addr().map(|peer| match &state {
+    // Who the client is, found once: the access log writes it, the authentication limit
+    // counts against it.
+    let client_ip = req.peer_addr().map(|peer| match &state {
         Some(state) => {
             let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
-            state.trusted_proxies.client(peer.ip(), forwarded).to_string()
+            state.trusted_proxies.client(peer.ip(), forwarded)
         }
-        None => peer.ip().to_string(),
+        None => peer.ip(),
     });
+    if let Some(ip) = client_ip {
+        req.extensions_mut().insert(ClientAddress(ip));
+    }
+    let client = client_ip.map(|ip| ip.to_string());
     let record = |route: &str, status: u16, bytes: Option<u64>, who: Option<&Principal>| {
         let seconds = started.elapsed().as_secs_f64();
         if let Some(state) = &state {
@@ -211,6 +217,10 @@ impl std::fmt::Display for LoggedPath {
         f.write_str(&self.0)
     }
 }
+
+/// The client's address, after trusted proxies: set by the edge on every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ClientAddress(pub(crate) std::net::IpAddr);
 
 /// A server fault's cause chain, for the log only.
 fn log_fault(trace_id: &TraceId, payload: &ErrorPayload) {

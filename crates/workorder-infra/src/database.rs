@@ -53,8 +53,6 @@ pub struct Database {
     pool: r2d2::Pool<Manager>,
     url: DatabaseUrl,
     counters: Arc<PoolCounters>,
-    /// SQLite's writers take turns here; `None` on PostgreSQL.
-    writer: Option<Arc<parking_lot::Mutex<()>>>,
     /// The queue in front of the pool.
     admission: Arc<Admission>,
     connect_timeout: Duration,
@@ -107,7 +105,6 @@ impl Database {
             .test_on_check_out(false)
             .build(manager)
             .map_err(|source| InfraError::Connect { url: config.url.to_string(), source })?;
-        let writer = (config.url.backend() == Backend::Sqlite).then(Arc::default);
         let pool_size = config.pool_size.max(1);
         // A quarter of the connections (one at least) stays for readers; SQLite writes one
         // at a time whatever the pool, so its writers wait for their turn in the queue.
@@ -119,7 +116,6 @@ impl Database {
             pool,
             url: config.url.clone(),
             counters: Arc::default(),
-            writer,
             admission: Arc::new(Admission::new(pool_size, writers)),
             connect_timeout: config.connect_timeout,
             statement_timeout: config.statement_timeout,
@@ -165,9 +161,9 @@ impl Database {
     }
 
     /// Like [`Database::run`], for work that writes. On SQLite, which has one writer at a
-    /// time, writers queue on a lock in the process instead of on SQLite's busy handler,
-    /// which sleeps and retries: measured, 16 writers through the busy handler had a p99 of
-    /// 0.9 s and 64 saw errors. The wait is bounded by the same timeout as the pool's.
+    /// time, writers take turns in the admission queue (one writer permit, held until the
+    /// work returns) instead of on SQLite's busy handler, which sleeps and retries: measured,
+    /// 16 writers through the busy handler had a p99 of 0.9 s and 64 saw errors.
     /// Whether the storage took the write is remembered for readiness.
     pub(crate) async fn run_write<R, F>(&self, work: F) -> Result<R, Error>
     where
@@ -195,21 +191,11 @@ impl Database {
             self.counters.timeouts.fetch_add(1, Ordering::Relaxed);
             return Err(Error::unavailable(Overloaded));
         };
-        let writer = match access {
-            Access::Write => self.writer.clone(),
-            Access::Read => None,
-        };
         let (pool, counters) = (self.pool.clone(), self.counters.clone());
         let work = tokio::task::spawn_blocking(move || {
+            // Held until the work returns, even when the caller stopped waiting for it: on
+            // SQLite that keeps writers to one at a time.
             let _admitted = admitted;
-            let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
-            let _writing = match &writer {
-                Some(lock) => Some(lock.try_lock_for(left).ok_or_else(|| {
-                    counters.timeouts.fetch_add(1, Ordering::Relaxed);
-                    Error::unavailable(WriterBusy)
-                })?),
-                None => None,
-            };
             if pool.state().idle_connections == 0 {
                 counters.waits.fetch_add(1, Ordering::Relaxed);
             }
@@ -258,11 +244,6 @@ pub(crate) enum WriteState {
     /// One did a while ago: a write of readiness's own decides.
     Recheck,
 }
-
-/// No turn to write came within the timeout.
-#[derive(Debug, thiserror::Error)]
-#[error("no turn to write to the SQLite database within the timeout")]
-struct WriterBusy;
 
 impl PoolProbe for Database {
     fn sample(&self) -> PoolSample {

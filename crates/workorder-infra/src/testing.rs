@@ -4,6 +4,7 @@
 //! panics (its `expect`s), which is how a test reports that its ground is missing.
 
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use ulid::Ulid;
@@ -28,7 +29,7 @@ pub fn postgres_admin_url() -> Option<String> {
         if let Ok(url) = std::env::var(POSTGRES_URL_VARIABLE) {
             return Some(url);
         }
-        let started = private_postgres::start();
+        let started = PrivatePostgres::start().map(PrivatePostgres::keep_for_this_process);
         if started.is_none() {
             eprintln!(
                 "SKIPPED: {POSTGRES_URL_VARIABLE} is not set and PostgreSQL's server binaries \
@@ -40,52 +41,77 @@ pub fn postgres_admin_url() -> Option<String> {
     .clone()
 }
 
-mod private_postgres {
-    //! A throwaway PostgreSQL server for one test process.
+/// A PostgreSQL server of the caller's own: `initdb` and `pg_ctl` from
+/// `/usr/lib/postgresql/*/bin` on a free port in a temporary directory, run as the postgres
+/// user when the caller is root (the server refuses to run as root). Stopped and removed when
+/// dropped; a fault test may stop and start it meanwhile.
+#[derive(Debug)]
+pub struct PrivatePostgres {
+    dir: std::path::PathBuf,
+    bin: std::path::PathBuf,
+    root: bool,
+    port: u16,
+}
 
-    use std::path::Path;
-    use std::process::{Command, Stdio};
-
-    /// Starts it; its admin URL, or `None` without server binaries.
-    pub(super) fn start() -> Option<String> {
+impl PrivatePostgres {
+    /// Starts one; `None` where the server binaries are not installed.
+    pub fn start() -> Option<Self> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()?
             .filter_map(Result::ok)
             .map(|e| e.path().join("bin"))
             .find(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())?;
         let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        let dir = std::env::temp_dir().join(format!("workorder-test-pg-{}", ulid::Ulid::generate()));
+        let dir = std::env::temp_dir().join(format!("workorder-test-pg-{}", Ulid::generate()));
         std::fs::create_dir_all(&dir).expect("a directory for the private PostgreSQL");
         let root = is_root();
         if root {
             let status = Command::new("chown").arg("postgres:postgres").arg(&dir).status();
             assert!(status.is_ok_and(|s| s.success()), "chown of the private PostgreSQL's directory");
         }
-        let data = dir.join("data");
-        let data = data.to_str().expect("a UTF-8 temporary directory");
-        let initdb =
-            run(root, &bin.join("initdb"), &["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
+        let pg = Self { dir, bin, root, port };
+        let initdb = pg.run("initdb", &["-D", &pg.data(), "-A", "trust", "-U", "postgres", "--no-sync"]);
         assert!(initdb, "initdb of the private PostgreSQL failed");
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
-            dir.display()
-        );
-        let log = dir.join("log");
-        let log = log.to_str().expect("a UTF-8 temporary directory");
-        let started = run(root, &bin.join("pg_ctl"), &["-D", data, "-o", &options, "-l", log, "-w", "start"]);
-        assert!(started, "the private PostgreSQL did not start; see {log}");
-        watch(std::process::id(), root, &bin.join("pg_ctl"), data, &dir);
-        Some(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+        pg.start_server();
+        Some(pg)
     }
 
-    /// Stops the server and removes its directory once process `pid` is gone.
-    fn watch(pid: u32, root: bool, pg_ctl: &Path, data: &str, dir: &Path) {
-        let as_postgres = if root { "runuser -u postgres -- " } else { "" };
+    /// Starts the server again (after [`PrivatePostgres::stop_immediately`]).
+    pub fn start_server(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("log").display().to_string();
+        let started = self.run("pg_ctl", &["-D", &self.data(), "-o", &options, "-l", &log, "-w", "start"]);
+        assert!(started, "the private PostgreSQL did not start; see {log}");
+    }
+
+    /// Stops it at once, as a crash would: no checkpoint, clients cut off.
+    pub fn stop_immediately(&self) {
+        assert!(
+            self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"]),
+            "pg_ctl stop failed"
+        );
+    }
+
+    /// Its admin URL.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Keeps it running for the rest of this process, then stops and removes it: a watchdog
+    /// waits for the process to end.
+    fn keep_for_this_process(self) -> String {
+        let as_postgres = if self.root { "runuser -u postgres -- " } else { "" };
         let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-             {as_postgres}'{}' -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{}'",
-            pg_ctl.display(),
-            dir.display()
+            "while kill -0 {} 2>/dev/null; do sleep 1; done; \
+             {as_postgres}'{}' -D '{}' -m immediate stop >/dev/null 2>&1; rm -rf '{}'",
+            std::process::id(),
+            self.bin.join("pg_ctl").display(),
+            self.data(),
+            self.dir.display()
         );
         let spawned = Command::new("sh")
             .args(["-c", &script])
@@ -94,10 +120,18 @@ mod private_postgres {
             .stderr(Stdio::null())
             .spawn();
         assert!(spawned.is_ok(), "the private PostgreSQL's watchdog did not start");
+        let url = self.url();
+        std::mem::forget(self);
+        url
     }
 
-    fn run(root: bool, program: &Path, args: &[&str]) -> bool {
-        let mut command = if root {
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> bool {
+        let program = self.bin.join(program);
+        let mut command = if self.root {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(program);
             c
@@ -106,10 +140,17 @@ mod private_postgres {
         };
         command.args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
     }
+}
 
-    fn is_root() -> bool {
-        Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "stop"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
 /// A database that exists for one test.
