@@ -108,9 +108,9 @@ pub use photo::{
     PhotoView, Step, StepError, TakenAt, TakenAtError,
 };
 pub use ports::{
-    ApiKeyRegistry, ApiKeyVerifier, Clock, DeliveryQueue, EventFeed, EventRelay, HostResolver, JitterSource,
-    ObjectStore, PhotoIdGenerator, PoolProbe, PoolSample, WebhookRegistry, WebhookSender, WorkOrderReader,
-    WorkOrderRegistry, WorkOrderRepo,
+    ApiKeyRegistry, ApiKeyVerifier, BatchSizes, Clock, DeliveryQueue, EventFeed, EventRelay, HostResolver,
+    JitterSource, ObjectStore, PhotoIdGenerator, PoolProbe, PoolSample, WebhookRegistry, WebhookSender,
+    WorkOrderReader, WorkOrderRegistry, WorkOrderRepo,
 };
 pub use system::{SystemClock, SystemJitter, UlidPhotoIds};
 pub use upload_ticket::{IssueUploadTicket, UploadCommand, UploadFields, UploadTicket};

@@ -167,6 +167,28 @@ pub struct PoolSample {
     pub waits: u64,
     /// Requests that gave up after the timeout.
     pub timeouts: u64,
+    /// How the store grouped attaches into writes, for a store that batches them.
+    pub attach_batches: BatchSizes,
+}
+
+/// How many photos a store wrote together, batch by batch: a histogram of batch sizes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchSizes {
+    /// Batches by size: `counts[i]` holds those of more than `BOUNDS[i - 1]` photos and at
+    /// most `BOUNDS[i]` (the last holds every larger one too).
+    pub counts: [u64; BatchSizes::BOUNDS.len()],
+    /// The photos in all of them.
+    pub photos: u64,
+}
+
+impl BatchSizes {
+    /// The buckets' upper bounds, in photos.
+    pub const BOUNDS: [u64; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+    /// The number of batches.
+    pub fn batches(&self) -> u64 {
+        self.counts.iter().sum()
+    }
 }
 
 /// A store with a connection pool, as operators watch it. An operational port: it lets the

@@ -18,6 +18,7 @@ use workorder_domain::{
 };
 
 mod auth_limit;
+mod batch_size_metric;
 mod error;
 mod extract;
 pub(crate) mod metrics;

@@ -15,6 +15,7 @@ use prometheus_client::registry::Registry;
 use workorder_domain::{DeliveryReport, Disposition, PoolProbe};
 
 use crate::AppState;
+use crate::batch_size_metric::BatchSizeHistogram;
 use crate::process_metrics::ProcessMetrics;
 use crate::prometheus_text;
 
@@ -96,6 +97,7 @@ pub struct Metrics {
     pool_max: Gauge,
     pool_waits: Counter,
     pool_timeouts: Counter,
+    attach_batches: BatchSizeHistogram,
     verifications: Family<OutcomeLabels, Counter>,
     object_store: Family<ObjectStoreLabels, Histogram, fn() -> Histogram>,
     events: EventMetrics,
@@ -162,6 +164,12 @@ impl Default for Metrics {
             "Requests that gave up waiting for a connection (answered 503)",
             pool_timeouts.clone(),
         );
+        let attach_batches = BatchSizeHistogram::default();
+        registry.register(
+            "db_attach_batch_size",
+            "Photos the database wrote together, batch by batch (one commit each)",
+            attach_batches.clone(),
+        );
         let verifications = Family::<OutcomeLabels, Counter>::default();
         let object_store = Family::<ObjectStoreLabels, Histogram, fn() -> Histogram>::new_with_constructor(
             latency_histogram,
@@ -209,6 +217,7 @@ impl Default for Metrics {
             pool_max,
             pool_waits,
             pool_timeouts,
+            attach_batches,
         }
     }
 }
@@ -270,6 +279,7 @@ impl Metrics {
             // Counters only go up: move them to the probe's totals.
             self.pool_waits.inc_by(sample.waits.saturating_sub(self.pool_waits.get()));
             self.pool_timeouts.inc_by(sample.timeouts.saturating_sub(self.pool_timeouts.get()));
+            self.attach_batches.set(sample.attach_batches);
         }
         self.process.refresh();
         let mut text = String::new();

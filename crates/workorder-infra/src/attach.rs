@@ -1,62 +1,64 @@
-//! The attach in SQL: lock the work order, fetch what is recorded under the photo's key, let
-//! the domain decide ([`workorder_domain::attachment::decide`]), insert when it says so, with
-//! the photo's event in the outbox.
+//! The attach in SQL, one photo at a time: lock the work order, fetch what is recorded under
+//! the photo's key, let the domain decide ([`workorder_domain::attachment::decide`]), insert
+//! when it says so, with the photo's event in the outbox. Batches (`attach_batch.rs`) run it
+//! for each photo inside their transaction, or for the photos PostgreSQL's one statement did
+//! not record.
 
 use diesel::prelude::*;
 use workorder_domain::attachment::decide;
 use workorder_domain::{AttachDecision, Attachment, Error, Event, NewPhoto, RecordedPhoto, WorkOrderStatus};
 
 use crate::connection::{AnyConnection, write_transaction};
+use crate::outbox;
 use crate::rows::{NewPhotoRow, RecordedPhotoRow};
 use crate::schema::{photos, work_orders};
-use crate::{outbox, pg_attach_new_photo};
 
-/// Attaches `photo` atomically, as [`workorder_domain::WorkOrderRepo::attach_photo`] says.
-/// The outer error is the database's; the inner one is the domain's answer.
-pub(crate) fn attach_photo(
+/// Attaches `photo` in a transaction of its own, as [`workorder_domain::WorkOrderRepo::attach_photo`]
+/// says. The outer error is the database's; the inner one is the domain's answer.
+pub(crate) fn attach_alone(
     conn: &mut AnyConnection,
     photo: &NewPhoto,
 ) -> QueryResult<Result<Attachment, Error>> {
-    if let AnyConnection::Pg(pg) = conn
-        && let Some(answer) = pg_attach_new_photo::attach(pg, photo)?
-    {
-        return Ok(answer);
-    }
+    write_transaction(conn, |conn| attach_in_transaction(conn, photo))
+}
+
+/// Attaches `photo` inside the caller's write transaction.
+pub(crate) fn attach_in_transaction(
+    conn: &mut AnyConnection,
+    photo: &NewPhoto,
+) -> QueryResult<Result<Attachment, Error>> {
     // Every statement names the work order by its text; it is made once.
     let work_order_id = photo.work_order_id.to_string();
     let (tenant, work_order_id) = (photo.tenant.as_str(), work_order_id.as_str());
-    write_transaction(conn, |conn| {
-        let status = match lock_work_order(conn, tenant, work_order_id)?
-            .map(|s| s.parse::<WorkOrderStatus>())
-            .transpose()
+    let status =
+        match lock_work_order(conn, tenant, work_order_id)?.map(|s| s.parse::<WorkOrderStatus>()).transpose()
         {
             Ok(status) => status,
             Err(e) => return Ok(Err(Error::internal(e))),
         };
-        let recorded = match find_recorded(conn, tenant, work_order_id, photo)? {
-            Ok(recorded) => recorded,
-            Err(e) => return Ok(Err(e)),
-        };
-        let attachment = match decide(photo, status, recorded.as_ref()) {
-            AttachDecision::Answer(answer) => return Ok(answer),
-            AttachDecision::Record(attachment) => attachment,
-        };
-        let inserted = insert_photo(conn, photo)?;
-        if inserted == 1 {
-            count_photo(conn, tenant, work_order_id)?;
-            outbox::record(conn, &Event::photo_attached(photo))?;
-            return Ok(Ok(attachment));
-        }
-        // A racing transaction recorded the same key after our look-up and has committed (the
-        // insert waited for it): decide again, on its photo.
-        Ok(match find_recorded(conn, tenant, work_order_id, photo)? {
-            Ok(Some(recorded)) => match decide(photo, status, Some(&recorded)) {
-                AttachDecision::Answer(answer) => answer,
-                AttachDecision::Record(_) => Err(Error::internal("a recorded photo was judged new")),
-            },
-            Ok(None) => Err(Error::internal("insert skipped but no photo under the key")),
-            Err(e) => Err(e),
-        })
+    let recorded = match find_recorded(conn, tenant, work_order_id, photo)? {
+        Ok(recorded) => recorded,
+        Err(e) => return Ok(Err(e)),
+    };
+    let attachment = match decide(photo, status, recorded.as_ref()) {
+        AttachDecision::Answer(answer) => return Ok(answer),
+        AttachDecision::Record(attachment) => attachment,
+    };
+    let inserted = insert_photo(conn, photo)?;
+    if inserted == 1 {
+        count_photo(conn, tenant, work_order_id)?;
+        outbox::record(conn, &Event::photo_attached(photo))?;
+        return Ok(Ok(attachment));
+    }
+    // A racing transaction recorded the same key after our look-up and has committed (the
+    // insert waited for it): decide again, on its photo.
+    Ok(match find_recorded(conn, tenant, work_order_id, photo)? {
+        Ok(Some(recorded)) => match decide(photo, status, Some(&recorded)) {
+            AttachDecision::Answer(answer) => answer,
+            AttachDecision::Record(_) => Err(Error::internal("a recorded photo was judged new")),
+        },
+        Ok(None) => Err(Error::internal("insert skipped but no photo under the key")),
+        Err(e) => Err(e),
     })
 }
 

@@ -10,6 +10,7 @@ use diesel::r2d2;
 use workorder_domain::{Error, PoolProbe, PoolSample};
 
 use crate::admission::{Access, Admission, deadline_or};
+use crate::attach_queue::AttachQueue;
 use crate::connection::{AnyConnection, Manager, OneLineErrorHandler};
 use crate::database_url::{Backend, DatabaseUrl};
 use crate::error::InfraError;
@@ -31,6 +32,10 @@ pub struct DatabaseConfig {
     /// it tries a write of its own: a one-row check can fit where a photo did not (a full
     /// disk still takes a write into space a failed one left).
     pub write_failure_hold: Duration,
+    /// On PostgreSQL, how many batches of attaches may be at the database at once (at most
+    /// the writers' share of the pool; SQLite writes one at a time). Fewer make bigger
+    /// batches under the same load.
+    pub attach_batches_at_once: u32,
 }
 
 impl DatabaseConfig {
@@ -43,6 +48,7 @@ impl DatabaseConfig {
             connect_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(5),
             write_failure_hold: Duration::from_secs(5),
+            attach_batches_at_once: 2,
         }
     }
 }
@@ -61,6 +67,8 @@ pub struct Database {
     /// that commits. Readiness says "not ready" meanwhile.
     write_failure: Arc<parking_lot::Mutex<Option<Instant>>>,
     write_failure_hold: Duration,
+    /// The attaches waiting to be written together.
+    attaches: Arc<AttachQueue>,
 }
 
 impl fmt::Debug for Database {
@@ -112,6 +120,10 @@ impl Database {
             Backend::Sqlite => 1,
             Backend::Postgres => pool_size - (pool_size / 4).max(1).min(pool_size - 1),
         };
+        let attach_flushers = match config.url.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => config.attach_batches_at_once.clamp(1, writers),
+        };
         Ok(Self {
             pool,
             url: config.url.clone(),
@@ -121,6 +133,7 @@ impl Database {
             statement_timeout: config.statement_timeout,
             write_failure: Arc::default(),
             write_failure_hold: config.write_failure_hold,
+            attaches: Arc::new(AttachQueue::new(usize::try_from(attach_flushers).unwrap_or(1))),
         })
     }
 
@@ -157,7 +170,7 @@ impl Database {
         F: FnOnce(&mut AnyConnection) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        self.run_on_pool(Access::Read, work).await
+        self.run_on_pool(Access::Read, deadline_or(self.connect_timeout), work).await
     }
 
     /// Like [`Database::run`], for work that writes. On SQLite, which has one writer at a
@@ -170,23 +183,54 @@ impl Database {
         F: FnOnce(&mut AnyConnection) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        let result = self.run_on_pool(Access::Write, work).await;
+        self.run_write_by(deadline_or(self.connect_timeout), work).await
+    }
+
+    /// Like [`Database::run_write`], for work whose deadline is given: a batch of attaches,
+    /// which waits as long as its latest photo may.
+    pub(crate) async fn run_write_by<R, F>(&self, deadline: Instant, work: F) -> Result<R, Error>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<R, Error> + Send + 'static,
+        R: Send + 'static,
+    {
+        let result = self.run_on_pool(Access::Write, deadline, work).await;
         match &result {
             Ok(_) => *self.write_failure.lock() = None,
-            Err(error) if is_cannot_write(error) => *self.write_failure.lock() = Some(Instant::now()),
+            Err(error) if is_cannot_write(error) => self.note_cannot_write(),
             Err(_) => {}
         }
         result
     }
 
+    /// The latest instant the calling request may get to the database: its deadline, or the
+    /// connect timeout from now.
+    pub(crate) fn deadline(&self) -> Instant {
+        deadline_or(self.connect_timeout)
+    }
+
+    /// The latest instant a call with `deadline` waits for the database's answer: the server
+    /// bounds a statement, this bounds the wait on our side, for a server or relay gone silent.
+    pub(crate) fn answer_by(&self, deadline: Instant) -> Instant {
+        deadline + self.statement_timeout + ANSWER_MARGIN
+    }
+
+    /// The queue of attaches waiting to be written together.
+    pub(crate) fn attaches(&self) -> &Arc<AttachQueue> {
+        &self.attaches
+    }
+
+    /// A write just failed because the storage cannot write: readiness says "not ready".
+    pub(crate) fn note_cannot_write(&self) {
+        *self.write_failure.lock() = Some(Instant::now());
+    }
+
     /// Waits for a permit until the deadline (the request's, or the timeout from now), then
     /// runs `work` on a blocking thread with what is left of it for a connection.
-    async fn run_on_pool<R, F>(&self, access: Access, work: F) -> Result<R, Error>
+    async fn run_on_pool<R, F>(&self, access: Access, deadline: Instant, work: F) -> Result<R, Error>
     where
         F: FnOnce(&mut AnyConnection) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        let deadline = deadline_or(self.connect_timeout);
         let Some(admitted) = self.admission.admit(access, deadline).await else {
             self.counters.timeouts.fetch_add(1, Ordering::Relaxed);
             return Err(Error::unavailable(Overloaded));
@@ -210,8 +254,7 @@ impl Database {
         // a server or relay gone silent. The thread keeps the connection (and its permit)
         // until the driver gives up (tcp_user_timeout), and the connection then leaves the
         // pool as broken; the request is answered now.
-        let answer_by = deadline + self.statement_timeout + ANSWER_MARGIN;
-        match tokio::time::timeout_at(answer_by.into(), work).await {
+        match tokio::time::timeout_at(self.answer_by(deadline).into(), work).await {
             Ok(joined) => joined.map_err(Error::internal)?,
             Err(_) => {
                 self.counters.timeouts.fetch_add(1, Ordering::Relaxed);
@@ -227,12 +270,12 @@ const ANSWER_MARGIN: Duration = Duration::from_secs(1);
 /// The database did not answer within the statement timeout and the margin.
 #[derive(Debug, thiserror::Error)]
 #[error("the database did not answer within the statement timeout")]
-struct NoAnswer;
+pub(crate) struct NoAnswer;
 
 /// The request's deadline passed while it queued for the database.
 #[derive(Debug, thiserror::Error)]
 #[error("no turn at the database before the request's deadline")]
-struct Overloaded;
+pub(crate) struct Overloaded;
 
 /// Whether writes work, for readiness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,6 +297,7 @@ impl PoolProbe for Database {
             max_size: self.pool.max_size(),
             waits: self.counters.waits.load(Ordering::Relaxed),
             timeouts: self.counters.timeouts.load(Ordering::Relaxed),
+            attach_batches: self.attaches.sizes(),
         }
     }
 }

@@ -17,6 +17,8 @@
 //! `57P01`, which also close the connection) the English message is the fallback; under
 //! another `lc_messages` those become 500s. docs/reliability.md says so.
 
+use std::sync::Arc;
+
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use workorder_domain::Error;
 
@@ -35,7 +37,7 @@ pub(crate) enum Failure {
 /// database handle can tell it from a busy or unreachable database.
 #[derive(Debug, thiserror::Error)]
 #[error("the storage cannot write: {0}")]
-pub(crate) struct StorageCannotWrite(#[source] pub(crate) DieselError);
+pub(crate) struct StorageCannotWrite(#[source] pub(crate) Arc<DieselError>);
 
 /// SQLite's text for each result code that means "cannot write" or "out of reach", as
 /// `sqlite3ErrStr` gives it (sqlite3.c, `aMsg`), with the code it stands for.
@@ -89,7 +91,18 @@ pub(crate) fn classify(error: &DieselError) -> Failure {
 
 /// Maps a diesel error to the domain's, as the module says.
 pub(crate) fn to_domain(error: DieselError) -> Error {
-    match classify(&error) {
+    shared_to_domain(classify(&error), Arc::new(error))
+}
+
+/// One failure of a whole batch, as the domain error of each of its `photos`: every photo
+/// of the batch gets the same meaning and the same cause.
+pub(crate) fn to_domain_each(error: DieselError, photos: usize) -> impl Iterator<Item = Error> {
+    let (failure, error) = (classify(&error), Arc::new(error));
+    (0..photos).map(move |_| shared_to_domain(failure, error.clone()))
+}
+
+fn shared_to_domain(failure: Failure, error: Arc<DieselError>) -> Error {
+    match failure {
         Failure::CannotWrite => Error::unavailable(StorageCannotWrite(error)),
         Failure::Unreachable => Error::unavailable(error),
         Failure::Other => Error::internal(error),

@@ -8,7 +8,6 @@ use workorder_domain::{
     WorkOrderId, WorkOrderReader, WorkOrderRepo, WorkOrderView,
 };
 
-use crate::attach::attach_photo;
 use crate::connection::{AnyConnection, ping, write_transaction};
 use crate::database::{Database, WriteState};
 use crate::decide_attach::decide_attach;
@@ -37,7 +36,7 @@ impl DieselWorkOrderRepo {
 #[async_trait]
 impl WorkOrderRepo for DieselWorkOrderRepo {
     async fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, Error> {
-        self.db.run_write(move |conn| attach_photo(conn, &photo).map_err(to_domain)?).await
+        self.db.attaches().attach(&self.db, photo).await
     }
 
     async fn decide_attach(&self, photo: &NewPhoto) -> Result<AttachDecision, Error> {

@@ -44,17 +44,17 @@ pub(crate) struct WorkOrderRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = photos)]
 pub(crate) struct NewPhotoRow<'a> {
-    tenant_id: &'a str,
-    id: String,
-    work_order_id: String,
-    object_key: &'a str,
-    cdn_url: &'a str,
-    taken_at: PrimitiveDateTime,
-    step: Option<&'a str>,
-    created_at: PrimitiveDateTime,
-    api_key_id: String,
+    pub(crate) tenant_id: &'a str,
+    pub(crate) id: String,
+    pub(crate) work_order_id: String,
+    pub(crate) object_key: &'a str,
+    pub(crate) cdn_url: &'a str,
+    pub(crate) taken_at: PrimitiveDateTime,
+    pub(crate) step: Option<&'a str>,
+    pub(crate) created_at: PrimitiveDateTime,
+    pub(crate) api_key_id: String,
     #[diesel(embed)]
-    object: ObjectColumns,
+    pub(crate) object: ObjectColumns,
 }
 
 /// What was verified of a photo's object, as its nullable columns hold it: all `None` for a

@@ -200,6 +200,28 @@ impl TestDatabase {
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }
+
+    /// The number a query of one row and one `BIGINT` column `n` answers, on a connection
+    /// of the test's own: what the store holds, seen from outside the adapter.
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let query = diesel::sql_query(sql);
+        let rows: Vec<Count> = match (self.url.postgres_url(), self.url.sqlite_path()) {
+            (Some(pg), _) => {
+                query.load(&mut PgConnection::establish(pg).expect("connect to the test database"))
+            }
+            (None, Some(path)) => {
+                query.load(&mut diesel::SqliteConnection::establish(path).expect("open the test database"))
+            }
+            (None, None) => panic!("a test database is PostgreSQL or SQLite"),
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.first().unwrap_or_else(|| panic!("{sql}: no row")).n
+    }
 }
 
 fn sweep_leftovers(admin: &mut PgConnection) {

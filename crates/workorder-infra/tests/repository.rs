@@ -69,23 +69,7 @@ impl Fixture {
     }
 
     fn count(&self, sql: &str) -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let query = diesel::sql_query(sql);
-        let url = self.test_db.url();
-        let rows: Vec<Count> = match url.backend() {
-            Backend::Postgres => {
-                query.load(&mut PgConnection::establish(url.postgres_url().unwrap()).unwrap())
-            }
-            Backend::Sqlite => {
-                query.load(&mut SqliteConnection::establish(url.sqlite_path().unwrap()).unwrap())
-            }
-        }
-        .unwrap();
-        rows[0].n
+        self.test_db.count(sql)
     }
 
     fn execute(&self, sql: &str) {

@@ -1,0 +1,231 @@
+//! The write combiner: attaches that wait while the database is busy go to it together.
+//!
+//! Each attach joins the queue and waits for its own answer. A few flushers (one on SQLite,
+//! which writes one transaction at a time) take what is waiting, up to [`BATCH_MAX`] photos,
+//! as one batch to the database (`attach_batch.rs`), answer each photo once the batch has
+//! committed, and come back for the next while any wait. Nothing ever waits to fill a batch:
+//! a photo that finds a flusher free goes at once, alone; under load, the photos that arrive
+//! while the batches ahead are at the database make the next batch, so batches grow with the
+//! load by themselves, up to the bound. Each photo pays a share of one commit, one hand-off to
+//! a blocking thread and, on PostgreSQL, one round trip, instead of its own.
+//!
+//! The request's deadline still holds: a photo that waits is answered 503 once the batches
+//! ahead of it cannot clear before its deadline, at the pace batches take lately, and the wait
+//! for the answer is bounded as every database call's is.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+use workorder_domain::{Attachment, BatchSizes, Error, NewPhoto};
+
+use crate::attach_batch::attach_batch;
+use crate::database::{Database, NoAnswer, Overloaded};
+use crate::failure::{is_cannot_write, to_domain_each};
+
+/// The most photos one batch holds: past a few dozen the commit is already shared thin, and
+/// a bound keeps one statement's arrays and one transaction's locks small.
+pub(crate) const BATCH_MAX: usize = 64;
+
+/// The most photos waiting at once; past it an attach is refused as overloaded. The HTTP
+/// server's connection limit bounds it first; this bounds an embedder's.
+const WAITING_MAX: usize = 16_384;
+
+/// The queue of attaches and its flushers.
+#[derive(Debug)]
+pub(crate) struct AttachQueue {
+    state: Mutex<State>,
+    /// How many batches may be at the database at once.
+    flushers: usize,
+    /// Moving average of a batch's time at the database, in microseconds (0: none yet).
+    batch_us: AtomicU64,
+    sizes: SizeCounts,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    waiting: VecDeque<Waiting>,
+    flushing: usize,
+}
+
+#[derive(Debug)]
+struct Waiting {
+    photo: NewPhoto,
+    deadline: Instant,
+    answer: oneshot::Sender<Result<Attachment, Error>>,
+}
+
+impl AttachQueue {
+    /// A queue whose batches go `flushers` at a time to the database.
+    pub(crate) fn new(flushers: usize) -> Self {
+        Self {
+            state: Mutex::default(),
+            flushers: flushers.max(1),
+            batch_us: AtomicU64::new(0),
+            sizes: SizeCounts::default(),
+        }
+    }
+
+    /// Attaches `photo` on `db` with the photos waiting beside it; its own answer.
+    pub(crate) async fn attach(
+        self: &Arc<Self>,
+        db: &Database,
+        photo: NewPhoto,
+    ) -> Result<Attachment, Error> {
+        let deadline = db.deadline();
+        let (answer, answered) = oneshot::channel();
+        {
+            let mut state = self.state.lock();
+            let busy = state.flushing == self.flushers;
+            if state.waiting.len() >= WAITING_MAX || (busy && !self.clears(state.waiting.len(), deadline)) {
+                return Err(Error::unavailable(Overloaded));
+            }
+            state.waiting.push_back(Waiting { photo, deadline, answer });
+            if !busy {
+                state.flushing += 1;
+                tokio::spawn(Flusher::new(self.clone(), db.clone()).run());
+            }
+        }
+        match tokio::time::timeout_at(db.answer_by(deadline).into(), answered).await {
+            Ok(Ok(answer)) => answer,
+            // The flusher ended without answering: only a panic of ours does that.
+            Ok(Err(_)) => Err(Error::internal("the batch of this attach ended without an answer")),
+            Err(_) => Err(Error::unavailable(NoAnswer)),
+        }
+    }
+
+    /// Whether `waiting` photos ahead, in full batches over every flusher at the recent pace,
+    /// clear before `deadline`.
+    fn clears(&self, waiting: usize, deadline: Instant) -> bool {
+        let batch_us = self.batch_us.load(Ordering::Relaxed);
+        let rounds = (waiting / (BATCH_MAX * self.flushers) + 1) as u64;
+        let expected = Duration::from_micros(batch_us.saturating_mul(rounds));
+        batch_us == 0 || Instant::now() + expected <= deadline
+    }
+
+    /// How many batches of each size were written so far.
+    pub(crate) fn sizes(&self) -> BatchSizes {
+        self.sizes.sample()
+    }
+
+    fn record_pace(&self, held: Duration) {
+        let held = u64::try_from(held.as_micros()).unwrap_or(u64::MAX).max(1);
+        // An average over about the last eight batches: quick to follow a change of load.
+        let _ = self.batch_us.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+            Some(if old == 0 { held } else { old - old / 8 + held / 8 })
+        });
+    }
+}
+
+/// One flusher: takes batches until none waits. Its slot is given back when it ends, even by
+/// a panic, so the queue never runs short of flushers.
+struct Flusher {
+    queue: Arc<AttachQueue>,
+    db: Database,
+    /// Whether the slot was given back already.
+    done: bool,
+}
+
+impl Flusher {
+    fn new(queue: Arc<AttachQueue>, db: Database) -> Self {
+        Self { queue, db, done: false }
+    }
+
+    async fn run(mut self) {
+        while let Some(batch) = self.next_batch() {
+            self.write(batch).await;
+        }
+    }
+
+    /// The photos waiting, up to a batch; `None` when none waits, and then the slot is given
+    /// back in the same step, so that a photo arriving just after starts a flusher of its own.
+    fn next_batch(&mut self) -> Option<Vec<Waiting>> {
+        let mut state = self.queue.state.lock();
+        if state.waiting.is_empty() {
+            state.flushing -= 1;
+            self.done = true;
+            return None;
+        }
+        let n = state.waiting.len().min(BATCH_MAX);
+        Some(state.waiting.drain(..n).collect())
+    }
+
+    async fn write(&self, batch: Vec<Waiting>) {
+        let (photos, answers): (Vec<NewPhoto>, Vec<(Instant, oneshot::Sender<_>)>) =
+            batch.into_iter().map(|w| (w.photo, (w.deadline, w.answer))).unzip();
+        let count = photos.len();
+        // The batch may wait for the database as long as its latest photo may.
+        let deadline = answers.iter().map(|(deadline, _)| *deadline).max().unwrap_or_else(Instant::now);
+        self.queue.sizes.observe(count);
+        let started = Instant::now();
+        let written = self
+            .db
+            .run_write_by(deadline, move |conn| {
+                attach_batch(conn, &photos)
+                    .or_else(|e| Ok(to_domain_each(e, photos.len()).map(Err).collect()))
+            })
+            .await;
+        self.queue.record_pace(started.elapsed());
+        let results: Vec<Result<Attachment, Error>> = match written {
+            Ok(results) => results,
+            // No turn at the database, or no answer from it: the same for every photo.
+            Err(error) => {
+                let unavailable = matches!(error, Error::Unavailable(_));
+                let cause = error.to_string();
+                (0..count)
+                    .map(|_| {
+                        Err(if unavailable {
+                            Error::unavailable(cause.clone())
+                        } else {
+                            Error::internal(cause.clone())
+                        })
+                    })
+                    .collect()
+            }
+        };
+        if results.iter().any(|r| r.as_ref().is_err_and(is_cannot_write)) {
+            self.db.note_cannot_write();
+        }
+        for ((_, answer), result) in answers.into_iter().zip(results) {
+            // A caller that stopped waiting has been answered already.
+            let _ = answer.send(result);
+        }
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        if !self.done {
+            self.queue.state.lock().flushing -= 1;
+        }
+    }
+}
+
+/// Batches by size, counted as they are written.
+#[derive(Debug, Default)]
+struct SizeCounts {
+    counts: [AtomicU64; BatchSizes::BOUNDS.len()],
+    photos: AtomicU64,
+}
+
+impl SizeCounts {
+    fn observe(&self, size: usize) {
+        let size = size as u64;
+        let bucket = BatchSizes::BOUNDS
+            .iter()
+            .position(|&bound| size <= bound)
+            .unwrap_or(BatchSizes::BOUNDS.len() - 1);
+        self.counts[bucket].fetch_add(1, Ordering::Relaxed);
+        self.photos.fetch_add(size, Ordering::Relaxed);
+    }
+
+    fn sample(&self) -> BatchSizes {
+        BatchSizes {
+            counts: std::array::from_fn(|i| self.counts[i].load(Ordering::Relaxed)),
+            photos: self.photos.load(Ordering::Relaxed),
+        }
+    }
+}
