@@ -1,5 +1,5 @@
 -- The floor: the request's essential database work as one prepared statement, exactly the
--- statement the service runs for a new photo (pg_attach_new_photo.rs): find the work order in the
+-- statement the service ran for one new photo before batching (now pg_attach_batch.rs, for a batch): find the work order in the
 -- tenant and lock it FOR NO KEY UPDATE, check its status, insert the photo unless its key exists,
 -- count it on the work order, and write its event to the outbox.
 \set n random(1, :work_orders)

@@ -48,7 +48,7 @@ impl DatabaseConfig {
             connect_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(5),
             write_failure_hold: Duration::from_secs(5),
-            attach_batches_at_once: 2,
+            attach_batches_at_once: 1,
         }
     }
 }
