@@ -202,6 +202,14 @@ impl Default for Metrics {
         for outcome in DELIVERY_OUTCOMES {
             drop(events.deliveries.get_or_create(&OutcomeLabels { outcome }));
         }
+        // Each route's answers as the OpenAPI document lists them, but for 405: that one is
+        // answered to a method the route does not serve, so its method label is the caller's.
+        for (method, route, status) in crate::openapi::documented_answers() {
+            if status != 405 {
+                drop(requests.get_or_create(&RequestLabels { method, route: route.clone(), status }));
+            }
+            drop(latency.get_or_create(&RouteLabels { route }));
+        }
         Self {
             events,
             process: ProcessMetrics::default(),

@@ -96,6 +96,28 @@ pub fn openapi_json() -> String {
     json
 }
 
+/// Each answer the document lists: the operation's method, its route (the pattern the app
+/// routes, as `match_pattern` gives it) and a status. The metrics create their request series
+/// from it, so a route or a status added to the document is counted from the start.
+pub(crate) fn documented_answers() -> Vec<(&'static str, String, u16)> {
+    let document = ApiDoc::openapi();
+    let mut answers = Vec::new();
+    for (route, item) in &document.paths.paths {
+        let operations = [("GET", &item.get), ("POST", &item.post), ("PUT", &item.put)].into_iter().chain([
+            ("DELETE", &item.delete),
+            ("HEAD", &item.head),
+            ("PATCH", &item.patch),
+        ]);
+        for (method, operation) in operations {
+            let statuses = operation.iter().flat_map(|op| op.responses.responses.keys());
+            for status in statuses.filter_map(|s| s.parse().ok()) {
+                answers.push((method, route.clone(), status));
+            }
+        }
+    }
+    answers
+}
+
 fn field(field: Field, message: &str) -> FieldError {
     FieldError::new(field, message)
 }

@@ -28,7 +28,11 @@ async fn scrape(accept: Option<&str>) -> (String, String) {
 }
 
 /// What a fresh server must show before any request: each bounded series at 0.
-const SERIES_FROM_THE_START: [&str; 8] = [
+const SERIES_FROM_THE_START: [&str; 12] = [
+    r#"workorder_http_requests_total{method="POST",route="/v1/work-orders/{id}/photos",status="201"} 0"#,
+    r#"workorder_http_requests_total{method="POST",route="/v1/work-orders/{id}/photos",status="409"} 0"#,
+    r#"workorder_http_requests_total{method="HEAD",route="/readyz",status="503"} 0"#,
+    r#"workorder_http_request_duration_seconds_count{route="/v1/events"} 0"#,
     r#"workorder_photos_attached_total{outcome="created"} 0"#,
     r#"workorder_photos_attached_total{outcome="already_attached"} 0"#,
     r#"workorder_photo_verifications_total{outcome="not_found"} 0"#,
