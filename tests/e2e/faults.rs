@@ -265,3 +265,64 @@ fn sixty_four_concurrent_writers_on_sqlite_never_see_a_lock() {
     );
     assert!(!server.log().contains("database is locked"));
 }
+
+/// The binary counts each request's database deadline from the request's arrival (its
+/// `wrap_fn` around every request), not from the database call: a request whose body takes
+/// 1.5 s to arrive, queued behind a writer that holds SQLite's only write permit, is answered
+/// 503 at its arrival plus the 2 s timeout, not 2 s after its body came in (3.5 s), as it would
+/// be without that wiring.
+#[test]
+fn a_queued_write_is_answered_503_by_its_arrival_deadline_not_later() {
+    use std::io::Write;
+    let mut env = Env::new(workorder_infra::testing::TestDatabase::sqlite());
+    env.extra_env.push(("WORKORDER_DB_TIMEOUT_MS".into(), "2000".into()));
+    let key = env.cli(&["api-key", "create", "--tenant", "acme"]);
+    let wo = env.cli(&["work-order", "create", "--tenant", "acme"]);
+    let server = env.start();
+    assert_eq!(attach(server.addr, &key, &wo, &photo("warm.jpg")).status, 201, "the key is cached");
+
+    // Another connection holds SQLite's write lock: the next attach waits on it (busy
+    // timeout) while holding the server's only writer permit.
+    let path = env.db.url().sqlite_path().unwrap().to_owned();
+    let mut lock = {
+        use diesel::Connection;
+        diesel::SqliteConnection::establish(&path).unwrap()
+    };
+    diesel::connection::SimpleConnection::batch_execute(&mut lock, "BEGIN IMMEDIATE").unwrap();
+    let addr = server.addr;
+    let (k, w) = (key.clone(), wo.clone());
+    let holder = std::thread::spawn(move || attach(addr, &k, &w, &photo("holder.jpg")));
+    std::thread::sleep(Duration::from_millis(300));
+
+    let body = photo("queued.jpg");
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head = format!(
+        "POST /v1/work-orders/{wo}/photos HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         X-API-Key: {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        server.addr,
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let arrived = Instant::now();
+    std::thread::sleep(Duration::from_millis(1_500));
+    stream.write_all(body.as_bytes()).unwrap();
+    let queued = crate::support::read_response(stream);
+    let answered = arrived.elapsed();
+    diesel::connection::SimpleConnection::batch_execute(&mut lock, "ROLLBACK").unwrap();
+    let _ = holder.join().unwrap();
+
+    assert_eq!(
+        (queued.status, queued.body["code"].as_str()),
+        (503, Some("SERVICE_UNAVAILABLE")),
+        "{}",
+        queued.text
+    );
+    assert!(queued.header("retry-after").is_some());
+    assert!(
+        answered < Duration::from_millis(2_750),
+        "answered {answered:?} after arrival: the 2 s deadline was counted from the body, not the arrival"
+    );
+    assert_eq!(attach(server.addr, &key, &wo, &photo("after.jpg")).status, 201);
+    eprintln!("queued write: 503 {answered:?} after its arrival (deadline 2 s, body sent at 1.5 s)");
+}

@@ -384,3 +384,47 @@ async fn a_silent_postgres_is_answered_unavailable_within_the_bounds_not_after_h
     }
     after.expect("attaches work again once the path answers");
 }
+
+/// PostgreSQL out of disk (SQLSTATE 53100): on a private server whose tables live in a
+/// tablespace on a small tmpfs, filled by another table, an attach is unavailable, readiness
+/// says not ready, and both recover once the space is freed, with nothing acknowledged lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_out_of_disk_answers_unavailable_and_not_ready_then_recovers() {
+    let Some(pg) = workorder_infra::testing::PrivatePostgres::start() else { return };
+    let disk = SmallDisk::mount("16m");
+    let chown = std::process::Command::new("chown").arg("postgres:postgres").arg(&disk.dir).status();
+    assert!(chown.unwrap().success());
+    let sql = |url: &str, sql: &str| -> Result<usize, diesel::result::Error> {
+        diesel::sql_query(sql).execute(&mut PgConnection::establish(url).unwrap())
+    };
+    sql(&pg.url(), &format!("CREATE TABLESPACE small LOCATION '{}'", disk.dir.display())).unwrap();
+    sql(&pg.url(), "CREATE DATABASE wo").unwrap();
+    let url = format!("{}/wo", pg.url().strip_suffix("/postgres").unwrap());
+    let service = Service::on(workorder_infra::DatabaseUrl::parse(&url).unwrap()).await;
+    service.attach("before").await.unwrap();
+    for move_all in [
+        "ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE small",
+        "ALTER INDEX ALL IN TABLESPACE pg_default SET TABLESPACE small",
+        "CREATE TABLE filler (b text) TABLESPACE small",
+    ] {
+        sql(&url, move_all).unwrap();
+    }
+    // Text that does not compress, so the filler takes the space it says.
+    let fill = "INSERT INTO filler SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 60), \
+                generate_series(1, 500) AS r GROUP BY r";
+    while sql(&url, fill).is_ok() {}
+
+    let (acknowledged, refusal) = attach_until_refused(&service, "full").await;
+    assert!(matches!(refusal, Error::Unavailable(_)), "a full disk is a 503, not a 500: {refusal:?}");
+    assert!(matches!(service.repo.ping().await, Err(Error::Unavailable(_))), "readiness says not ready");
+
+    // DROP TABLE truncates the files at commit; the checkpoint removes them.
+    sql(&url, "DROP TABLE filler").unwrap();
+    sql(&url, "CHECKPOINT").unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    service.repo.ping().await.expect("ready again once the disk has room, without a restart");
+    service.attach("after").await.unwrap();
+    assert_eq!(service.photos_stored().await, acknowledged + 2, "every acknowledged photo is kept");
+    drop(service);
+    drop(pg);
+}
