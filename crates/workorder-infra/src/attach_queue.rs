@@ -49,10 +49,13 @@ pub(crate) struct AttachQueue {
 struct State {
     waiting: VecDeque<Waiting>,
     flushing: usize,
+    /// The number the next photo to join is known by.
+    next_ticket: u64,
 }
 
 #[derive(Debug)]
 struct Waiting {
+    ticket: u64,
     photo: NewPhoto,
     deadline: Instant,
     answer: oneshot::Sender<Result<Attachment, Error>>,
@@ -76,25 +79,42 @@ impl AttachQueue {
         photo: NewPhoto,
     ) -> Result<Attachment, Error> {
         let deadline = db.deadline();
-        let (answer, answered) = oneshot::channel();
-        {
+        let (answer, mut answered) = oneshot::channel();
+        let ticket = {
             let mut state = self.state.lock();
             let busy = state.flushing == self.flushers;
             if state.waiting.len() >= WAITING_MAX || (busy && !self.clears(state.waiting.len(), deadline)) {
                 return Err(Error::unavailable(Overloaded));
             }
-            state.waiting.push_back(Waiting { photo, deadline, answer });
+            let ticket = state.next_ticket;
+            state.next_ticket += 1;
+            state.waiting.push_back(Waiting { ticket, photo, deadline, answer });
             if !busy {
                 state.flushing += 1;
                 tokio::spawn(Flusher::new(self.clone(), db.clone()).run());
             }
-        }
-        match tokio::time::timeout_at(db.answer_by(deadline).into(), answered).await {
-            Ok(Ok(answer)) => answer,
-            // The flusher ended without answering: only a panic of ours does that.
-            Ok(Err(_)) => Err(Error::internal("the batch of this attach ended without an answer")),
-            Err(_) => Err(Error::unavailable(NoAnswer)),
-        }
+            ticket
+        };
+        // Still waiting at its deadline, the photo leaves the queue unwritten and is refused,
+        // as a call waiting for a permit would be; once in a batch, it waits for the batch.
+        let received = match tokio::time::timeout_at(deadline.into(), &mut answered).await {
+            Ok(received) => received,
+            Err(_) => {
+                {
+                    let mut state = self.state.lock();
+                    if let Some(at) = state.waiting.iter().position(|w| w.ticket == ticket) {
+                        state.waiting.remove(at);
+                        return Err(Error::unavailable(Overloaded));
+                    }
+                }
+                match tokio::time::timeout_at(db.answer_by(deadline).into(), answered).await {
+                    Ok(received) => received,
+                    Err(_) => return Err(Error::unavailable(NoAnswer)),
+                }
+            }
+        };
+        // The flusher ended without answering: only a panic of ours does that.
+        received.unwrap_or_else(|_| Err(Error::internal("the batch of this attach ended without an answer")))
     }
 
     /// Whether `waiting` photos ahead, in full batches over every flusher at the recent pace,

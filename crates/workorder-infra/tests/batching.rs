@@ -134,6 +134,7 @@ workorder_infra::on_both_backends!(
     a_photo_that_fails_in_a_batch_fails_alone,
     a_lone_attach_goes_at_once_as_a_batch_of_one,
     batches_under_load_are_counted_by_size,
+    a_photo_still_waiting_at_its_deadline_is_refused_and_never_written,
 );
 
 /// New, retry, conflict, closed, unknown work order, another tenant's work order: each in
@@ -279,4 +280,31 @@ async fn batches_under_load_are_counted_by_size(f: Fixture) {
     assert!(after.batches() - before.batches() < 400, "some went together: {after:?}");
     assert_eq!(f.count("SELECT COUNT(*) AS n FROM photos"), 400);
     assert_eq!(f.count("SELECT photo_count AS n FROM work_orders"), 400);
+}
+
+/// The deadline holds in the queue: a photo behind a batch that cannot finish is refused at
+/// its deadline (not at the batch's end), and is not written afterwards.
+async fn a_photo_still_waiting_at_its_deadline_is_refused_and_never_written(f: Fixture) {
+    let f = Arc::new(f);
+    let hold = f.hold();
+    let first = {
+        let f = f.clone();
+        tokio::spawn(async move { f.attach(&f.acme, f.wo, fields("first.jpg", CDN)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let late = workorder_infra::with_deadline(
+        started + Duration::from_millis(300),
+        f.attach(&f.acme, f.wo, fields("late.jpg", CDN)),
+    )
+    .await;
+    let waited = started.elapsed();
+    assert!(matches!(late, Err(Error::Unavailable(_))), "{late:?}");
+    assert!(waited < Duration::from_millis(1_500), "refused after {waited:?}, not at its deadline");
+    drop(hold);
+    assert_eq!(first.await.unwrap().unwrap().disposition, Disposition::Created);
+    // Whatever the queue does next, the refused photo is not among it.
+    f.attach(&f.acme, f.wo, fields("after.jpg", CDN)).await.unwrap();
+    assert_eq!(f.count("SELECT COUNT(*) AS n FROM photos WHERE object_key = 'late.jpg'"), 0);
+    assert_eq!(f.count("SELECT COUNT(*) AS n FROM photos"), 2);
 }
