@@ -28,7 +28,7 @@ async fn scrape(accept: Option<&str>) -> (String, String) {
 }
 
 /// What a fresh server must show before any request: each bounded series at 0.
-const SERIES_FROM_THE_START: [&str; 12] = [
+const SERIES_FROM_THE_START: [&str; 13] = [
     r#"workorder_http_requests_total{method="POST",route="/v1/work-orders/{id}/photos",status="201"} 0"#,
     r#"workorder_http_requests_total{method="POST",route="/v1/work-orders/{id}/photos",status="409"} 0"#,
     r#"workorder_http_requests_total{method="HEAD",route="/readyz",status="503"} 0"#,
@@ -40,6 +40,7 @@ const SERIES_FROM_THE_START: [&str; 12] = [
     r#"workorder_object_store_request_duration_seconds_count{operation="presign",result="error"} 0"#,
     r#"workorder_webhook_deliveries_total{outcome="failed"} 0"#,
     r#"workorder_auth_failures_total 0"#,
+    r#"workorder_db_attach_batch_size_count 0"#,
     concat!(r#"workorder_build_info{version=""#, env!("CARGO_PKG_VERSION"), r#""} 1"#),
 ];
 

@@ -52,18 +52,41 @@ pub(crate) struct Admission {
     queues: [Queue; 2],
 }
 
+/// How long something took lately: a moving average over about the last eight, quick to
+/// follow a change of load. Shared by the permits and the attach queue's batches.
+#[derive(Debug, Default)]
+pub(crate) struct Pace {
+    /// In microseconds; 0 while none is measured.
+    micros: AtomicU64,
+}
+
+impl Pace {
+    /// Adds one measurement.
+    pub(crate) fn record(&self, took: Duration) {
+        let took = u64::try_from(took.as_micros()).unwrap_or(u64::MAX).max(1);
+        let _ = self.micros.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+            Some(if old == 0 { took } else { old - old / 8 + took / 8 })
+        });
+    }
+
+    /// The average in microseconds; 0 while none is measured.
+    pub(crate) fn micros(&self) -> u64 {
+        self.micros.load(Ordering::Relaxed)
+    }
+}
+
 /// One class of callers' queue: how many wait, and how long a permit is held lately.
 #[derive(Debug, Default)]
 struct Queue {
     waiting: AtomicUsize,
-    /// Moving average of the time a permit is held, in microseconds (0: none measured yet).
-    held_us: Arc<AtomicU64>,
+    /// The time a permit is held.
+    held: Arc<Pace>,
 }
 
 impl Queue {
     /// Whether `waiting` calls ahead, at the recent pace over `permits`, clear before `left`.
     fn clears_in(&self, permits: usize, left: Duration) -> bool {
-        let held = self.held_us.load(Ordering::Relaxed);
+        let held = self.held.micros();
         let ahead = self.waiting.load(Ordering::Relaxed) as u64 + 1;
         let expected = Duration::from_micros(held.saturating_mul(ahead) / permits.max(1) as u64);
         held == 0 || expected <= left
@@ -76,16 +99,12 @@ pub(crate) struct Admitted {
     _connection: OwnedSemaphorePermit,
     _writer: Option<OwnedSemaphorePermit>,
     since: Instant,
-    held_us: Arc<AtomicU64>,
+    held: Arc<Pace>,
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
-        let held = u64::try_from(self.since.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
-        // An average over about the last eight calls: quick to follow a change of pace.
-        let _ = self.held_us.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
-            Some(if old == 0 { held } else { old - old / 8 + held / 8 })
-        });
+        self.held.record(self.since.elapsed());
     }
 }
 
@@ -128,7 +147,7 @@ impl Admission {
                 _connection: connection,
                 _writer: writer,
                 since: Instant::now(),
-                held_us: queue.held_us.clone(),
+                held: queue.held.clone(),
             })
         };
         let admitted = tokio::time::timeout_at(deadline.into(), wait).await.ok().flatten();

@@ -22,6 +22,7 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use workorder_domain::{Attachment, BatchSizes, Error, NewPhoto};
 
+use crate::admission::Pace;
 use crate::attach_batch::attach_batch;
 use crate::database::{Database, NoAnswer, Overloaded};
 use crate::failure::{is_cannot_write, to_domain_each};
@@ -40,8 +41,8 @@ pub(crate) struct AttachQueue {
     state: Mutex<State>,
     /// How many batches may be at the database at once.
     flushers: usize,
-    /// Moving average of a batch's time at the database, in microseconds (0: none yet).
-    batch_us: AtomicU64,
+    /// A batch's time at the database.
+    pace: Pace,
     sizes: SizeCounts,
 }
 
@@ -67,7 +68,7 @@ impl AttachQueue {
         Self {
             state: Mutex::default(),
             flushers: flushers.max(1),
-            batch_us: AtomicU64::new(0),
+            pace: Pace::default(),
             sizes: SizeCounts::default(),
         }
     }
@@ -120,7 +121,7 @@ impl AttachQueue {
     /// Whether `waiting` photos ahead, in full batches over every flusher at the recent pace,
     /// clear before `deadline`.
     fn clears(&self, waiting: usize, deadline: Instant) -> bool {
-        let batch_us = self.batch_us.load(Ordering::Relaxed);
+        let batch_us = self.pace.micros();
         let rounds = (waiting / (BATCH_MAX * self.flushers) + 1) as u64;
         let expected = Duration::from_micros(batch_us.saturating_mul(rounds));
         batch_us == 0 || Instant::now() + expected <= deadline
@@ -129,14 +130,6 @@ impl AttachQueue {
     /// How many batches of each size were written so far.
     pub(crate) fn sizes(&self) -> BatchSizes {
         self.sizes.sample()
-    }
-
-    fn record_pace(&self, held: Duration) {
-        let held = u64::try_from(held.as_micros()).unwrap_or(u64::MAX).max(1);
-        // An average over about the last eight batches: quick to follow a change of load.
-        let _ = self.batch_us.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
-            Some(if old == 0 { held } else { old - old / 8 + held / 8 })
-        });
     }
 }
 
@@ -188,7 +181,7 @@ impl Flusher {
                     .or_else(|e| Ok(to_domain_each(e, photos.len()).map(Err).collect()))
             })
             .await;
-        self.queue.record_pace(started.elapsed());
+        self.queue.pace.record(started.elapsed());
         let results: Vec<Result<Attachment, Error>> = match written {
             Ok(results) => results,
             // No turn at the database, or no answer from it: the same for every photo.

@@ -13,9 +13,11 @@ use crate::database_url::DatabaseUrl;
 
 mod s3_server;
 mod sent_statements;
+mod store;
 
 pub use s3_server::{S3S_FS, S3Server, TEST_BUCKET};
 pub use sent_statements::{photo_page_statements, work_order_statements};
+pub use store::TestStore;
 
 /// The variable naming the PostgreSQL server tests may create databases on.
 pub const POSTGRES_URL_VARIABLE: &str = "WORKORDER_TEST_POSTGRES_URL";

@@ -15,12 +15,11 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 use workorder_domain::{
-    ApiKeyAdmin, ApiKeyId, ApiKeyLabel, AttachPhoto, AttachPhotoOutcome, AttachPolicy, Disposition, Error,
-    PhotoFields, PoolProbe, Principal, SystemClock, TenantId, UlidPhotoIds, WorkOrderAdmin, WorkOrderId,
-    WorkOrderStatus,
+    ApiKeyId, AttachPhoto, AttachPhotoOutcome, AttachPolicy, Disposition, Error, PhotoFields, PoolProbe,
+    Principal, SystemClock, TenantId, UlidPhotoIds, WorkOrderAdmin, WorkOrderId, WorkOrderStatus,
 };
-use workorder_infra::testing::TestDatabase;
-use workorder_infra::{Backend, Database, DatabaseConfig, DieselApiKeyRegistry, DieselWorkOrderRepo};
+use workorder_infra::testing::{TestDatabase, TestStore};
+use workorder_infra::{Backend, Database};
 
 struct Fixture {
     test_db: TestDatabase,
@@ -32,22 +31,16 @@ struct Fixture {
 }
 
 async fn fixture(test_db: TestDatabase) -> Fixture {
-    let db = Database::connect(&DatabaseConfig::new(test_db.url().clone())).unwrap();
-    db.migrate().unwrap();
-    let repo = Arc::new(DieselWorkOrderRepo::new(db.clone()));
-    let keys = ApiKeyAdmin::new(Arc::new(DieselApiKeyRegistry::new(db.clone())), Arc::new(SystemClock));
-    let work_orders = WorkOrderAdmin::new(repo.clone(), Arc::new(SystemClock));
-    let acme_tenant = TenantId::parse("acme").unwrap();
-    let key = keys.issue(&acme_tenant, &ApiKeyLabel::parse("tablet 7").unwrap()).await.unwrap();
-    let acme = Principal::new(acme_tenant.clone(), key.id);
-    let wo = work_orders.create(&acme_tenant, None, WorkOrderStatus::InProgress, None).await.unwrap();
+    let store = TestStore::open(&test_db);
+    let (acme, _) = store.principal("acme", "tablet 7").await;
+    let wo = store.work_order(&acme).await;
     let service = Arc::new(AttachPhoto::new(
-        repo,
+        store.repo.clone(),
         Arc::new(SystemClock),
         Arc::new(UlidPhotoIds),
         AttachPolicy::default(),
     ));
-    Fixture { test_db, db, service, work_orders, acme, wo }
+    Fixture { test_db, db: store.db, service, work_orders: store.work_orders, acme, wo }
 }
 
 fn fields<'a>(key: &'a str, cdn: &'static str) -> PhotoFields<'a> {

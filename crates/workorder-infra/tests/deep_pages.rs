@@ -12,11 +12,10 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use time::{Date, Month, PrimitiveDateTime, Time};
 use workorder_domain::{
-    ApiKeyAdmin, ApiKeyLabel, AttachPhoto, AttachPolicy, PhotoFields, Principal, SystemClock, TenantId,
-    UlidPhotoIds, ViewWorkOrder, WorkOrderAdmin, WorkOrderId, WorkOrderStatus,
+    AttachPhoto, AttachPolicy, PhotoFields, Principal, SystemClock, UlidPhotoIds, ViewWorkOrder, WorkOrderId,
 };
-use workorder_infra::testing::{TestDatabase, photo_page_statements, work_order_statements};
-use workorder_infra::{Backend, Database, DatabaseConfig, DieselApiKeyRegistry, DieselWorkOrderRepo};
+use workorder_infra::testing::{TestDatabase, TestStore, photo_page_statements, work_order_statements};
+use workorder_infra::{Backend, Database, DieselWorkOrderRepo};
 
 const PHOTOS: i64 = 20_000;
 
@@ -30,17 +29,10 @@ struct Deep {
 /// A work order with one photo attached through the use case, then 20,000 copies of its row
 /// at the same instant, ids `000…0001` to `000…20000` (valid ULIDs), and fresh statistics.
 async fn deep(test_db: TestDatabase) -> Deep {
-    let db = Database::connect(&DatabaseConfig::new(test_db.url().clone())).unwrap();
-    db.migrate().unwrap();
-    let repo = Arc::new(DieselWorkOrderRepo::new(db.clone()));
-    let tenant = TenantId::parse("acme").unwrap();
-    let keys = ApiKeyAdmin::new(Arc::new(DieselApiKeyRegistry::new(db.clone())), Arc::new(SystemClock));
-    let key = keys.issue(&tenant, &ApiKeyLabel::parse("tablet").unwrap()).await.unwrap();
-    let wo = WorkOrderAdmin::new(repo.clone(), Arc::new(SystemClock))
-        .create(&tenant, None, WorkOrderStatus::InProgress, None)
-        .await
-        .unwrap();
-    let principal = Principal::new(tenant, key.id);
+    let store = TestStore::open(&test_db);
+    let (principal, _) = store.principal("acme", "tablet").await;
+    let wo = store.work_order(&principal).await;
+    let (db, repo) = (store.db, store.repo);
     let attach =
         AttachPhoto::new(repo, Arc::new(SystemClock), Arc::new(UlidPhotoIds), AttachPolicy::default());
     let fields = PhotoFields {

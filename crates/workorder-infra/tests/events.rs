@@ -10,12 +10,12 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use time::OffsetDateTime;
 use workorder_domain::{
-    ApiKeyAdmin, ApiKeyLabel, AttachPhoto, AttachPolicy, CdnUrl, Event, EventFeed, EventRelay, FeedCursor,
-    FeedEvent, NewPhoto, ObjectKey, PhotoFields, PhotoId, Principal, ReadEventFeed, SystemClock, TakenAt,
-    TenantId, UlidPhotoIds, WorkOrderAdmin, WorkOrderId, WorkOrderRepo, WorkOrderStatus, truncate_to_micros,
+    AttachPhoto, AttachPolicy, CdnUrl, Event, EventFeed, EventRelay, FeedCursor, FeedEvent, NewPhoto,
+    ObjectKey, PhotoFields, PhotoId, Principal, ReadEventFeed, SystemClock, TakenAt, UlidPhotoIds,
+    WorkOrderId, WorkOrderRepo, truncate_to_micros,
 };
-use workorder_infra::testing::TestDatabase;
-use workorder_infra::{Backend, Database, DatabaseConfig, DieselApiKeyRegistry, DieselWorkOrderRepo};
+use workorder_infra::testing::{TestDatabase, TestStore};
+use workorder_infra::{Backend, Database, DatabaseConfig, DieselWorkOrderRepo};
 
 struct Fixture {
     test_db: TestDatabase,
@@ -28,19 +28,11 @@ struct Fixture {
 }
 
 async fn fixture(test_db: TestDatabase) -> Fixture {
-    let db = Database::connect(&DatabaseConfig::new(test_db.url().clone())).unwrap();
-    db.migrate().unwrap();
-    let repo = Arc::new(DieselWorkOrderRepo::new(db.clone()));
-    let keys = ApiKeyAdmin::new(Arc::new(DieselApiKeyRegistry::new(db.clone())), Arc::new(SystemClock));
-    let work_orders = WorkOrderAdmin::new(repo.clone(), Arc::new(SystemClock));
-    let mut principals = Vec::new();
-    for name in ["acme", "globex"] {
-        let tenant = TenantId::parse(name).unwrap();
-        let key = keys.issue(&tenant, &ApiKeyLabel::default()).await.unwrap();
-        principals.push(Principal::new(tenant, key.id));
-    }
-    let (acme, globex) = (principals.remove(0), principals.remove(0));
-    let wo = work_orders.create(acme.tenant(), None, WorkOrderStatus::InProgress, None).await.unwrap();
+    let store = TestStore::open(&test_db);
+    let (acme, _) = store.principal("acme", "").await;
+    let (globex, _) = store.principal("globex", "").await;
+    let wo = store.work_order(&acme).await;
+    let repo = store.repo;
     let service = AttachPhoto::new(
         repo.clone(),
         Arc::new(SystemClock),

@@ -13,10 +13,9 @@ use workorder_domain::{
     UlidPhotoIds, WorkOrderAdmin, WorkOrderAdminError, WorkOrderId, WorkOrderRepo, WorkOrderStatus,
 };
 use workorder_domain::{GetPhoto, ListPhotos, ViewWorkOrder};
-use workorder_infra::testing::TestDatabase;
+use workorder_infra::testing::{TestDatabase, TestStore};
 use workorder_infra::{
-    Backend, Database, DatabaseConfig, DieselApiKeyRegistry, DieselApiKeyVerifier, DieselWorkOrderRepo,
-    KeyCacheTtl,
+    Backend, Database, DatabaseConfig, DieselApiKeyVerifier, DieselWorkOrderRepo, KeyCacheTtl,
 };
 
 struct Fixture {
@@ -32,11 +31,7 @@ struct Fixture {
 }
 
 async fn fixture(test_db: TestDatabase) -> Fixture {
-    let db = Database::connect(&DatabaseConfig::new(test_db.url().clone())).unwrap();
-    db.migrate().unwrap();
-    let repo = Arc::new(DieselWorkOrderRepo::new(db.clone()));
-    let keys = ApiKeyAdmin::new(Arc::new(DieselApiKeyRegistry::new(db.clone())), Arc::new(SystemClock));
-    let work_orders = WorkOrderAdmin::new(repo.clone(), Arc::new(SystemClock));
+    let TestStore { db, repo, keys, work_orders } = TestStore::open(&test_db);
     let acme_tenant = TenantId::parse("acme").unwrap();
     let key = keys.issue(&acme_tenant, &ApiKeyLabel::parse("tablet 7").unwrap()).await.unwrap();
     let acme = Principal::new(acme_tenant.clone(), key.id);
