@@ -25,6 +25,7 @@ use workorder_domain::{Attachment, BatchSizes, Error, NewPhoto};
 use crate::admission::Pace;
 use crate::attach_batch::attach_batch;
 use crate::database::{Database, NoAnswer, Overloaded};
+use crate::database_calls::{self, DatabaseOperation};
 use crate::failure::{is_cannot_write, to_domain_each};
 
 /// The most photos one batch holds: past a few dozen the commit is already shared thin, and
@@ -59,7 +60,15 @@ struct Waiting {
     ticket: u64,
     photo: NewPhoto,
     deadline: Instant,
-    answer: oneshot::Sender<Result<Attachment, Error>>,
+    answer: oneshot::Sender<(Result<Attachment, Error>, Batch)>,
+}
+
+/// The batch a photo was written in, as its caller is told.
+#[derive(Debug, Clone, Copy)]
+struct Batch {
+    photos: usize,
+    /// When the batch went to the database.
+    at_database: Instant,
 }
 
 impl AttachQueue {
@@ -79,13 +88,26 @@ impl AttachQueue {
         db: &Database,
         photo: NewPhoto,
     ) -> Result<Attachment, Error> {
+        let began = Instant::now();
+        let (result, batch) = self.join_and_wait(db, photo).await;
+        let (photos, queued) = batch.map_or((0, began.elapsed()), |b| (b.photos, b.at_database - began));
+        database_calls::note(db.backend(), DatabaseOperation::AttachBatch { photos }, began, queued, &result);
+        result
+    }
+
+    /// The photo's answer, and the batch it was written in if it got into one.
+    async fn join_and_wait(
+        self: &Arc<Self>,
+        db: &Database,
+        photo: NewPhoto,
+    ) -> (Result<Attachment, Error>, Option<Batch>) {
         let deadline = db.deadline();
         let (answer, mut answered) = oneshot::channel();
         let ticket = {
             let mut state = self.state.lock();
             let busy = state.flushing == self.flushers;
             if state.waiting.len() >= WAITING_MAX || (busy && !self.clears(state.waiting.len(), deadline)) {
-                return Err(Error::unavailable(Overloaded));
+                return (Err(Error::unavailable(Overloaded)), None);
             }
             let ticket = state.next_ticket;
             state.next_ticket += 1;
@@ -105,17 +127,20 @@ impl AttachQueue {
                     let mut state = self.state.lock();
                     if let Some(at) = state.waiting.iter().position(|w| w.ticket == ticket) {
                         state.waiting.remove(at);
-                        return Err(Error::unavailable(Overloaded));
+                        return (Err(Error::unavailable(Overloaded)), None);
                     }
                 }
                 match tokio::time::timeout_at(db.answer_by(deadline).into(), answered).await {
                     Ok(received) => received,
-                    Err(_) => return Err(Error::unavailable(NoAnswer)),
+                    Err(_) => return (Err(Error::unavailable(NoAnswer)), None),
                 }
             }
         };
-        // The flusher ended without answering: only a panic of ours does that.
-        received.unwrap_or_else(|_| Err(Error::internal("the batch of this attach ended without an answer")))
+        match received {
+            Ok((result, batch)) => (result, Some(batch)),
+            // The flusher ended without answering: only a panic of ours does that.
+            Err(_) => (Err(Error::internal("the batch of this attach ended without an answer")), None),
+        }
     }
 
     /// Whether `waiting` photos ahead, in full batches over every flusher at the recent pace,
@@ -174,6 +199,7 @@ impl Flusher {
         let deadline = answers.iter().map(|(deadline, _)| *deadline).max().unwrap_or_else(Instant::now);
         self.queue.sizes.observe(count);
         let started = Instant::now();
+        let batch = Batch { photos: count, at_database: started };
         let written = self
             .db
             .run_write_by(deadline, move |conn| {
@@ -204,7 +230,7 @@ impl Flusher {
         }
         for ((_, answer), result) in answers.into_iter().zip(results) {
             // A caller that stopped waiting has been answered already.
-            let _ = answer.send(result);
+            let _ = answer.send((result, batch));
         }
     }
 }

@@ -12,6 +12,7 @@ use workorder_domain::{Error, PoolProbe, PoolSample};
 use crate::admission::{Access, Admission, deadline_or};
 use crate::attach_queue::AttachQueue;
 use crate::connection::{AnyConnection, Manager, OneLineErrorHandler};
+use crate::database_calls::{self, DatabaseOperation};
 use crate::database_url::{Backend, DatabaseUrl};
 use crate::error::InfraError;
 use crate::failure::is_cannot_write;
@@ -231,10 +232,18 @@ impl Database {
         F: FnOnce(&mut AnyConnection) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
+        let began = Instant::now();
+        let operation = match access {
+            Access::Read => DatabaseOperation::Read,
+            Access::Write => DatabaseOperation::Write,
+        };
         let Some(admitted) = self.admission.admit(access, deadline).await else {
             self.counters.timeouts.fetch_add(1, Ordering::Relaxed);
-            return Err(Error::unavailable(Overloaded));
+            let refused = Err(Error::unavailable(Overloaded));
+            database_calls::note(self.backend(), operation, began, began.elapsed(), &refused);
+            return refused;
         };
+        let queued = began.elapsed();
         let (pool, counters) = (self.pool.clone(), self.counters.clone());
         let work = tokio::task::spawn_blocking(move || {
             // Held until the work returns, even when the caller stopped waiting for it: on
@@ -254,13 +263,15 @@ impl Database {
         // a server or relay gone silent. The thread keeps the connection (and its permit)
         // until the driver gives up (tcp_user_timeout), and the connection then leaves the
         // pool as broken; the request is answered now.
-        match tokio::time::timeout_at(self.answer_by(deadline).into(), work).await {
-            Ok(joined) => joined.map_err(Error::internal)?,
+        let result = match tokio::time::timeout_at(self.answer_by(deadline).into(), work).await {
+            Ok(joined) => joined.unwrap_or_else(|panicked| Err(Error::internal(panicked))),
             Err(_) => {
                 self.counters.timeouts.fetch_add(1, Ordering::Relaxed);
                 Err(Error::unavailable(NoAnswer))
             }
-        }
+        };
+        database_calls::note(self.backend(), operation, began, queued, &result);
+        result
     }
 }
 

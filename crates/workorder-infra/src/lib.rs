@@ -12,6 +12,7 @@
 //! - [`S3ObjectStore`]: the domain's `ObjectStore` on an S3-compatible server.
 //! - [`DieselWebhookRegistry`], [`DieselDeliveryQueue`]: the domain's `WebhookRegistry` and
 //!   `DeliveryQueue`; secrets sealed under a [`SecretsKey`].
+//! - [`DatabaseCalls`]: the database calls a request made, for tracing them.
 //!
 //! Database work runs on tokio's blocking threads (`spawn_blocking`), never on the caller's
 //! async workers, so the adapters need a tokio runtime but not actix.
@@ -24,6 +25,7 @@ mod attach_batch;
 mod attach_queue;
 mod connection;
 mod database;
+mod database_calls;
 mod database_url;
 mod decide_attach;
 mod deliveries;
@@ -50,6 +52,7 @@ pub use api_key_registry::DieselApiKeyRegistry;
 pub use api_keys::{DieselApiKeyVerifier, KeyCacheTtl, KeyCacheTtlTooLong, RandomSourceFailed, generate_key};
 pub use connection::{ConnectError, one_line};
 pub use database::{Database, DatabaseConfig};
+pub use database_calls::{DatabaseCall, DatabaseCalls, DatabaseOperation};
 pub use database_url::{Backend, DatabaseUrl, InvalidDatabaseUrl};
 pub use deliveries::DieselDeliveryQueue;
 pub use error::InfraError;
