@@ -33,8 +33,8 @@ pub mod webhook_signature;
 
 pub use auth_limit::{AuthFailureLimit, AuthLimiter, InvalidTrustedProxy, TrustedProxies};
 pub use error::ApiError;
-pub use metrics::Metrics;
-pub use middleware::{TRACE_ID_HEADER, TRACEPARENT_HEADER, TraceId};
+pub use metrics::{Metrics, method_label};
+pub use middleware::{ClientAddress, TRACE_ID_HEADER, TRACEPARENT_HEADER, TraceId, bounded_for_log};
 pub use openapi::{ApiDoc, openapi_json};
 pub use routes::attach_photo::{MAX_BODY_BYTES, decode_command};
 pub use routes::events::EventBody;

@@ -30,7 +30,7 @@ struct RequestLabels {
 /// would let a client without a key grow the family without bound (measured: 10,000 requests
 /// with 16 KB methods took the process from 15 to 183 MB). The standard methods keep their
 /// names; every other one is `other`.
-pub(crate) fn method_label(method: &actix_web::http::Method) -> &'static str {
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
     use actix_web::http::Method;
     match *method {
         Method::GET => "GET",

@@ -23,12 +23,23 @@ pub const TRACEPARENT_HEADER: &str = "traceparent";
 
 /// A request's correlation id: the client's own `X-Trace-Id` if it is 1 to 64 characters of
 /// `[A-Za-z0-9._-]`; else the trace-id of a valid W3C `traceparent`; else a new ULID. Its W3C
-/// form (32 hex digits) goes out in the answer's `traceparent`, with a span id of ours.
+/// form (32 hex digits) goes out in the answer's `traceparent`, with the request's own span id,
+/// the one its exported span has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceId {
     id: String,
-    /// The id as a W3C trace-id, and the caller's trace flags.
-    w3c: (u128, u8),
+    w3c: W3cTrace,
+}
+
+/// A request's place in a W3C trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct W3cTrace {
+    trace: u128,
+    /// The caller's span, from its `traceparent`.
+    parent: Option<u64>,
+    /// The request's own span.
+    span: u64,
+    flags: u8,
 }
 
 impl TraceId {
@@ -39,6 +50,9 @@ impl TraceId {
             (1..=64).contains(&v.len())
                 && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         });
+        let span = (u128::from(ulid::Ulid::generate()) as u64).max(1);
+        let continued = |(trace, parent, flags)| W3cTrace { trace, parent: Some(parent), span, flags };
+        let new = |trace| W3cTrace { trace, parent: None, span, flags: 1 };
         match (given, parent) {
             (Some(given), parent) => {
                 // The client's own id, and a W3C form for it: the trace it continues, or the
@@ -47,13 +61,15 @@ impl TraceId {
                     .ok()
                     .filter(|_| given.len() == 32)
                     .or_else(|| ulid::Ulid::from_string(given).ok().map(u128::from));
-                let w3c = parent.unwrap_or_else(|| (own.unwrap_or_else(|| ulid::Ulid::generate().into()), 1));
+                let w3c = parent
+                    .map(continued)
+                    .unwrap_or_else(|| new(own.unwrap_or_else(|| ulid::Ulid::generate().into())));
                 Self { id: given.to_owned(), w3c }
             }
-            (None, Some((trace, flags))) => Self { id: format!("{trace:032x}"), w3c: (trace, flags) },
+            (None, Some(parent)) => Self { id: format!("{:032x}", parent.0), w3c: continued(parent) },
             (None, None) => {
                 let id = ulid::Ulid::generate();
-                Self { id: id.to_string(), w3c: (id.into(), 1) }
+                Self { id: id.to_string(), w3c: new(id.into()) }
             }
         }
     }
@@ -63,16 +79,36 @@ impl TraceId {
         &self.id
     }
 
-    /// The answer's `traceparent`: version 00, the trace, a new span id of ours, the flags.
+    /// The W3C trace-id the request belongs to.
+    pub fn w3c_trace_id(&self) -> u128 {
+        self.w3c.trace
+    }
+
+    /// The request's own span id: the one its answer's `traceparent` names.
+    pub fn span_id(&self) -> u64 {
+        self.w3c.span
+    }
+
+    /// The caller's span id, when its `traceparent` was valid.
+    pub fn parent_span_id(&self) -> Option<u64> {
+        self.w3c.parent
+    }
+
+    /// The trace flags: the caller's, or "sampled" for a trace the request began.
+    pub fn trace_flags(&self) -> u8 {
+        self.w3c.flags
+    }
+
+    /// The answer's `traceparent`: version 00, the trace, the request's span, the flags.
     fn traceparent(&self) -> String {
-        let span = (u128::from(ulid::Ulid::generate()) as u64).max(1);
-        format!("00-{:032x}-{span:016x}-{:02x}", self.w3c.0, self.w3c.1)
+        format!("00-{:032x}-{:016x}-{:02x}", self.w3c.trace, self.w3c.span, self.w3c.flags)
     }
 }
 
-/// A valid `traceparent` (version `00`, or a later one read as `00`): its trace-id and flags.
-/// All-zero ids, version `ff` and malformed values are ignored, as the specification says.
-fn parse_traceparent(value: &str) -> Option<(u128, u8)> {
+/// A valid `traceparent` (version `00`, or a later one read as `00`): its trace-id, parent-id
+/// and flags. All-zero ids, version `ff` and malformed values are ignored, as the specification
+/// says.
+fn parse_traceparent(value: &str) -> Option<(u128, u64, u8)> {
     let mut parts = value.trim().split('-');
     let (version, trace, span, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let hex =
@@ -87,7 +123,7 @@ fn parse_traceparent(value: &str) -> Option<(u128, u8)> {
         return None;
     }
     let (trace, span) = (u128::from_str_radix(trace, 16).ok()?, u64::from_str_radix(span, 16).ok()?);
-    (trace != 0 && span != 0).then_some((trace, u8::from_str_radix(flags, 16).ok()?))
+    (trace != 0 && span != 0).then_some((trace, span, u8::from_str_radix(flags, 16).ok()?))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -218,9 +254,15 @@ impl std::fmt::Display for LoggedPath {
     }
 }
 
+/// `text` (a path, a user agent) as the access log writes it: at most 256 bytes, cut on a
+/// character boundary and marked with `…`.
+pub fn bounded_for_log(text: &str) -> String {
+    LoggedPath::of(text).0
+}
+
 /// The client's address, after trusted proxies: set by the edge on every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ClientAddress(pub(crate) std::net::IpAddr);
+pub struct ClientAddress(pub std::net::IpAddr);
 
 /// A server fault's cause chain, for the log only.
 fn log_fault(trace_id: &TraceId, payload: &ErrorPayload) {
@@ -287,7 +329,10 @@ mod tests {
     #[test]
     fn traceparent_is_read_as_the_specification_says() {
         let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        assert_eq!(parse_traceparent(valid), Some((0x4bf92f3577b34da6a3ce929d0e0e4736, 1)));
+        assert_eq!(
+            parse_traceparent(valid),
+            Some((0x4bf92f3577b34da6a3ce929d0e0e4736, 0x00f067aa0ba902b7, 1))
+        );
         // A later version may carry more fields; 00 may not.
         assert!(parse_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-x").is_some());
         for bad in [
