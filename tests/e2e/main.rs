@@ -17,7 +17,7 @@ use std::net::TcpStream;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use support::{Env, attach, photo, read_response, request};
+use support::{Env, attach, photo, read_response, request, setup};
 
 workorder_infra::on_both_backends!(
     crate::support::Env::new =>
@@ -37,21 +37,6 @@ fn assert_error_answers(rows: Vec<(support::Response, u16, &str)>) {
         assert_eq!(answer.body["traceId"].as_str(), answer.header("x-trace-id"));
         assert!(answer.body["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
-}
-
-fn setup(env: &Env) -> (String, String) {
-    let key = env.cli(&["api-key", "create", "--tenant", "acme", "--label", "e2e"]);
-    let wo = env.cli(&[
-        "work-order",
-        "create",
-        "--tenant",
-        "acme",
-        "--title",
-        "Boiler",
-        "--status",
-        "IN_PROGRESS",
-    ]);
-    (key, wo)
 }
 
 fn a_key_and_a_work_order_from_the_cli_reach_201_and_retries_survive_a_restart(env: Env) {

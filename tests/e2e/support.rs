@@ -217,3 +217,19 @@ pub(crate) fn attach(addr: SocketAddr, key: &str, wo: &str, body: &str) -> Respo
         body,
     )
 }
+
+/// A key and an IN_PROGRESS work order of tenant `acme`, made with the CLI.
+pub(crate) fn setup(env: &Env) -> (String, String) {
+    let key = env.cli(&["api-key", "create", "--tenant", "acme", "--label", "e2e"]);
+    let wo = env.cli(&[
+        "work-order",
+        "create",
+        "--tenant",
+        "acme",
+        "--title",
+        "Boiler",
+        "--status",
+        "IN_PROGRESS",
+    ]);
+    (key, wo)
+}

@@ -9,6 +9,8 @@ mod cli;
 mod healthcheck;
 mod logging;
 mod object_storage_settings;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod server;
 mod settings;
 mod webhook_commands;
@@ -74,6 +76,44 @@ pub(crate) enum Failure {
     /// The store failed at start-up.
     #[error("cannot read the webhook subscriptions: {0}")]
     Store(#[source] workorder_domain::Error),
+    /// The OpenTelemetry settings describe no exporter that can be built.
+    #[cfg(feature = "otlp")]
+    #[error(transparent)]
+    Otlp(otlp::OtlpSettingsError),
+}
+
+/// The OpenTelemetry export the settings ask for (the `otlp` feature).
+#[cfg(feature = "otlp")]
+fn traces() -> Result<Option<std::sync::Arc<otlp::Traces>>, Failure> {
+    otlp::Traces::from_env().map_err(Failure::Otlp)
+}
+
+/// Without the `otlp` feature there is no export; a setting that asks for one is answered by a
+/// warning, not silence.
+#[cfg(not(feature = "otlp"))]
+fn traces() -> Result<Option<NoTraces>, Failure> {
+    for name in ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"] {
+        if std::env::var_os(name).is_some_and(|v| !v.is_empty()) {
+            log::warn!(
+                "{name} is set, but this binary was built without the otlp feature: no spans are exported"
+            );
+        }
+    }
+    Ok(None)
+}
+
+/// No export can be made without the feature: the type has no value.
+#[cfg(not(feature = "otlp"))]
+#[derive(Clone)]
+enum NoTraces {}
+
+/// Runs the request `answer`, exporting its spans when `traces` is set.
+#[cfg(feature = "otlp")]
+use otlp::traced;
+
+#[cfg(not(feature = "otlp"))]
+async fn traced<F: std::future::Future>(_: Option<NoTraces>, answer: F) -> F::Output {
+    answer.await
 }
 
 fn main() -> ExitCode {

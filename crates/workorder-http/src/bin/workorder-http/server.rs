@@ -92,6 +92,9 @@ pub(crate) fn serve(
     let connections = connection_bound(settings.max_connections, settings.database.pool_size);
     // actix counts connections per worker.
     let per_worker = connections.div_ceil(workers.max(1));
+    let traces = crate::traces()?;
+    #[cfg(feature = "otlp")]
+    let exported = traces.clone();
     actix_web::rt::System::new().block_on(async move {
         // An unreachable endpoint or a missing bucket stops the start, as a database does.
         if let Some((store, _)) = &s3 {
@@ -100,9 +103,10 @@ pub(crate) fn serve(
         let server = HttpServer::new(move || {
             // Outermost, so it sees the request first: every database call the request makes
             // must get to the database within the timeout counted from here.
+            let traces = traces.clone();
             app(state.clone()).wrap_fn(move |req, service| {
-                let answer = service.call(req);
-                with_deadline(Instant::now() + db_timeout, answer)
+                let answer = with_deadline(Instant::now() + db_timeout, service.call(req));
+                crate::traced(traces.clone(), answer)
             })
         })
         .workers(workers)
@@ -143,6 +147,12 @@ pub(crate) fn serve(
         );
         server.await.map_err(Failure::Server)?;
         log::info!("stopped");
-        Ok(())
-    })
+        Ok::<_, Failure>(())
+    })?;
+    // The spans of the last requests leave before the process does.
+    #[cfg(feature = "otlp")]
+    if let Some(traces) = exported {
+        traces.shutdown();
+    }
+    Ok(())
 }
