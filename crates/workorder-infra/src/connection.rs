@@ -64,6 +64,26 @@ pub(crate) fn bound_waits(pg: &mut PgConnection, timeout: Option<Duration>) -> Q
     pg.batch_execute(&format!("SET lock_timeout = {ms}; SET statement_timeout = {ms};"))
 }
 
+/// Asks for the server's messages untranslated on this session, where the role may (a
+/// superuser, or a role granted `SET ON PARAMETER lc_messages`, PostgreSQL 15+): diesel keeps no
+/// SQLSTATE beside the few it turns into kinds, so the failures that only the message tells
+/// apart (disk full, timeouts, shutdown; `failure.rs`) are read from a text that is then the
+/// server's fixed English for its code, whatever `lc_messages` the role or database has. A
+/// role that may not set it is told once in the log; its sessions keep their messages.
+fn untranslated_messages(pg: &mut PgConnection) {
+    static TOLD: std::sync::Once = std::sync::Once::new();
+    if let Err(refused) = pg.batch_execute("SET lc_messages TO 'C'") {
+        TOLD.call_once(|| {
+            log::warn!(
+                "the database role may not set lc_messages ({}): unless the server's messages are \
+                 English, a full disk or a timeout will answer 500 instead of 503; \
+                 GRANT SET ON PARAMETER lc_messages TO the role",
+                one_line(&refused.to_string())
+            );
+        });
+    }
+}
+
 /// Why a connection could not be opened or checked.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -96,6 +116,7 @@ impl ManageConnection for Manager {
                     self.statement_timeout,
                 );
                 let mut conn = PgConnection::establish(&url)?;
+                untranslated_messages(&mut conn);
                 bound_waits(&mut conn, Some(self.statement_timeout))?;
                 Ok(AnyConnection::Pg(conn))
             }

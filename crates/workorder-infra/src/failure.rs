@@ -14,8 +14,9 @@
 //! kinds (`25006` read-only transaction, class `08` and any error that left the connection
 //! bad), which decide first. It keeps no other SQLSTATE, so for disk full (`53100`), I/O
 //! errors (`58030`), timeouts (`57014`, `55P03`) and start-up or shut-down (`57P03`,
-//! `57P01`, which also close the connection) the English message is the fallback; under
-//! another `lc_messages` those become 500s. docs/reliability.md says so.
+//! `57P01`, which also close the connection) the English message is read: each session asks
+//! for untranslated messages (`connection.rs`), so that text is the server's constant for the
+//! code under any `lc_messages`, where the role may set it. docs/reliability.md says so.
 
 use std::sync::Arc;
 

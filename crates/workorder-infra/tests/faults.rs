@@ -228,6 +228,63 @@ async fn a_read_only_postgres_answers_unavailable_and_not_ready_then_recovers() 
     assert_eq!(service.photos_stored().await, 2);
 }
 
+/// A role whose sessions speak French, as a server or a role configured for French operators
+/// has: the lock timeout's message is translated, and classified by its English text it would
+/// be a 500. The service asks for untranslated messages on its sessions (the role is granted
+/// the right, as docs/reliability.md tells operators to), so it stays a 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_whose_messages_are_translated_still_gets_503_for_a_lock_timeout() {
+    let Some(test_db) = TestDatabase::postgres() else { return };
+    let has_french = |listed: &[u8]| String::from_utf8_lossy(listed).lines().any(|l| l == "fr_FR.utf8");
+    if !has_french(&std::process::Command::new("locale").arg("-a").output().unwrap().stdout) {
+        let made = std::process::Command::new("localedef")
+            .args(["-i", "fr_FR", "-f", "UTF-8", "fr_FR.UTF-8"])
+            .status();
+        assert!(made.unwrap().success(), "making the fr_FR.UTF-8 locale needs root (CI runs as root)");
+    }
+    let url = test_db.url().postgres_url().unwrap().to_owned();
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let role = format!("wo_fr_{}", ulid::Ulid::generate().to_string().to_lowercase());
+    let admin_url = workorder_infra::testing::postgres_admin_url().unwrap();
+    let mut admin = PgConnection::establish(&admin_url).unwrap();
+    for sql in [
+        format!("CREATE ROLE {role} LOGIN"),
+        format!("ALTER ROLE {role} SET lc_messages = 'fr_FR.UTF-8'"),
+        format!("ALTER DATABASE \"{name}\" OWNER TO {role}"),
+        format!("GRANT SET ON PARAMETER lc_messages TO {role}"),
+    ] {
+        diesel::sql_query(sql).execute(&mut admin).unwrap();
+    }
+    let mut role_url = url::Url::parse(&url).unwrap();
+    role_url.set_username(&role).unwrap();
+    role_url.set_password(None).unwrap();
+    let role_url = role_url.to_string();
+    // The role's own sessions are French: the setting is real.
+    let mut french = PgConnection::establish(&role_url).unwrap();
+    let error = diesel::sql_query("SELECT 1/0").execute(&mut french).unwrap_err().to_string();
+    assert!(error.contains("division par z"), "{error}");
+
+    let service = Service::on_config(DatabaseConfig {
+        statement_timeout: Duration::from_millis(300),
+        ..DatabaseConfig::new(workorder_infra::DatabaseUrl::parse(&role_url).unwrap())
+    })
+    .await;
+    service.attach("before").await.unwrap();
+    let mut holder = PgConnection::establish(&url).unwrap();
+    diesel::sql_query("BEGIN").execute(&mut holder).unwrap();
+    diesel::sql_query("LOCK TABLE work_orders IN ACCESS EXCLUSIVE MODE").execute(&mut holder).unwrap();
+    let refused = service.attach("locked").await;
+    assert!(matches!(refused, Err(Error::Unavailable(_))), "a lock timeout is a 503: {refused:?}");
+    diesel::sql_query("ROLLBACK").execute(&mut holder).unwrap();
+    service.attach("after").await.unwrap();
+    assert_eq!(service.photos_stored().await, 2);
+    drop((service, french));
+    // The database goes with the test; the role, with what it owns in it, now.
+    diesel::sql_query(format!("REASSIGN OWNED BY {role} TO postgres")).execute(&mut holder).unwrap();
+    diesel::sql_query(format!("DROP OWNED BY {role}")).execute(&mut holder).unwrap();
+    diesel::sql_query(format!("DROP ROLE {role}")).execute(&mut admin).unwrap();
+}
+
 mod flood {
     use super::*;
 
