@@ -235,29 +235,39 @@ async fn a_read_only_postgres_answers_unavailable_and_not_ready_then_recovers() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_whose_messages_are_translated_still_gets_503_when_a_lock_outlasts_the_timeout() {
     let Some(test_db) = TestDatabase::postgres() else { return };
-    // A locale directory of its own, not an entry of the locale archive: a running server's
-    // backends inherit the archive as it was when the server started, but look directories up.
-    if !std::path::Path::new("/usr/lib/locale/fr_FR.utf8").exists() {
+    let admin_url = workorder_infra::testing::postgres_admin_url().unwrap();
+    let mut admin = PgConnection::establish(&admin_url).unwrap();
+    let speaks_french = |admin: &mut PgConnection| {
+        diesel::sql_query("SET lc_messages = 'fr_FR.UTF-8'").execute(admin).is_ok()
+            && diesel::sql_query("RESET lc_messages").execute(admin).is_ok()
+    };
+    if !speaks_french(&mut admin) {
+        // The server is this machine's: give it the locale, as a directory of its own rather
+        // than an entry of the locale archive, which a running server's backends inherit as it
+        // was when the server started.
         let made = std::process::Command::new("localedef")
             .args(["--no-archive", "-i", "fr_FR", "-f", "UTF-8", "fr_FR.UTF-8"])
             .status();
         assert!(made.unwrap().success(), "making the fr_FR.UTF-8 locale needs root (CI runs as root)");
+        assert!(speaks_french(&mut admin), "the PostgreSQL server has no fr_FR.UTF-8 locale");
     }
     let url = test_db.url().postgres_url().unwrap().to_owned();
     let name = url.rsplit('/').next().unwrap().to_owned();
-    let role = format!("wo_fr_{}", ulid::Ulid::generate().to_string().to_lowercase());
-    let admin_url = workorder_infra::testing::postgres_admin_url().unwrap();
-    let mut admin = PgConnection::establish(&admin_url).unwrap();
+    let role = TemporaryRole {
+        name: format!("wo_fr_{}", ulid::Ulid::generate().to_string().to_lowercase()),
+        database_url: url.clone(),
+    };
+    let role_name = &role.name;
     for sql in [
-        format!("CREATE ROLE {role} LOGIN"),
-        format!("ALTER ROLE {role} SET lc_messages = 'fr_FR.UTF-8'"),
-        format!("ALTER DATABASE \"{name}\" OWNER TO {role}"),
-        format!("GRANT SET ON PARAMETER lc_messages TO {role}"),
+        format!("CREATE ROLE {role_name} LOGIN"),
+        format!("ALTER ROLE {role_name} SET lc_messages = 'fr_FR.UTF-8'"),
+        format!("ALTER DATABASE \"{name}\" OWNER TO {role_name}"),
+        format!("GRANT SET ON PARAMETER lc_messages TO {role_name}"),
     ] {
         diesel::sql_query(sql).execute(&mut admin).unwrap();
     }
     let mut role_url = url::Url::parse(&url).unwrap();
-    role_url.set_username(&role).unwrap();
+    role_url.set_username(role_name).unwrap();
     role_url.set_password(None).unwrap();
     let role_url = role_url.to_string();
     // The role's own sessions are French: the setting is real.
@@ -279,11 +289,26 @@ async fn a_role_whose_messages_are_translated_still_gets_503_when_a_lock_outlast
     diesel::sql_query("ROLLBACK").execute(&mut holder).unwrap();
     service.attach("after").await.unwrap();
     assert_eq!(service.photos_stored().await, 2);
-    drop((service, french));
-    // The database goes with the test; the role, with what it owns in it, now.
-    diesel::sql_query(format!("REASSIGN OWNED BY {role} TO postgres")).execute(&mut holder).unwrap();
-    diesel::sql_query(format!("DROP OWNED BY {role}")).execute(&mut holder).unwrap();
-    diesel::sql_query(format!("DROP ROLE {role}")).execute(&mut admin).unwrap();
+    drop((service, french, holder));
+}
+
+/// A role of the cluster's, for one test: dropped with what it owns and was granted, however
+/// the test ends (roles outlive the test's database).
+struct TemporaryRole {
+    name: String,
+    /// The database it owns things in.
+    database_url: String,
+}
+
+impl Drop for TemporaryRole {
+    fn drop(&mut self) {
+        let name = &self.name;
+        if let Ok(mut conn) = PgConnection::establish(&self.database_url) {
+            let _ = diesel::sql_query(format!("REASSIGN OWNED BY {name} TO CURRENT_USER")).execute(&mut conn);
+            let _ = diesel::sql_query(format!("DROP OWNED BY {name}")).execute(&mut conn);
+            let _ = diesel::sql_query(format!("DROP ROLE IF EXISTS {name}")).execute(&mut conn);
+        }
+    }
 }
 
 mod flood {
