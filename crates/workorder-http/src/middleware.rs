@@ -60,7 +60,9 @@ impl TraceId {
                 let own = u128::from_str_radix(given, 16)
                     .ok()
                     .filter(|_| given.len() == 32)
-                    .or_else(|| ulid::Ulid::from_string(given).ok().map(u128::from));
+                    .or_else(|| ulid::Ulid::from_string(given).ok().map(u128::from))
+                    // All zeros is no trace in W3C's terms.
+                    .filter(|trace| *trace != 0);
                 let w3c = parent
                     .map(continued)
                     .unwrap_or_else(|| new(own.unwrap_or_else(|| ulid::Ulid::generate().into())));

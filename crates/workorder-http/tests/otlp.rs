@@ -20,7 +20,22 @@ use support::{Env, attach, photo, request};
 workorder_infra::on_both_backends!(
     crate::support::Env::new =>
     spans_of_each_request_and_its_database_calls_reach_the_collector_with_the_answers_ids,
+    a_protocol_this_build_cannot_speak_stops_the_start_with_one_line,
 );
+
+fn a_protocol_this_build_cannot_speak_stops_the_start_with_one_line(env: Env) {
+    let output = env
+        .command()
+        .env("WORKORDER_BIND", "127.0.0.1:0")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "bad configuration");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: ") && last.contains("OTEL_EXPORTER_OTLP_PROTOCOL=grpc"), "{stderr}");
+}
 
 fn spans_of_each_request_and_its_database_calls_reach_the_collector_with_the_answers_ids(mut env: Env) {
     let collector = Collector::start();

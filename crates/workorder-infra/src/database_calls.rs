@@ -25,8 +25,9 @@ pub struct DatabaseCall {
     pub operation: DatabaseOperation,
     /// When it was made.
     pub started: SystemTime,
-    /// How long it waited for its turn (a permit, or the batch ahead of it) before the
-    /// database took it.
+    /// How long it waited for its turn: for a permit, or for an attach until its batch left
+    /// the queue for the database (the batch's own wait for a writer's permit is then part
+    /// of the rest).
     pub queued: Duration,
     /// How long from the call to its answer, the wait included.
     pub duration: Duration,

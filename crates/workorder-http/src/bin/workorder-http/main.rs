@@ -171,7 +171,12 @@ fn main() -> ExitCode {
         Err(error) => {
             // One line, whatever the driver's message looked like.
             eprintln!("error: {}", one_line(&error.to_string()));
-            ExitCode::FAILURE
+            match error {
+                // Bad configuration, found only once serving begins.
+                #[cfg(feature = "otlp")]
+                Failure::Otlp(_) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

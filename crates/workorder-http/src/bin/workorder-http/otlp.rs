@@ -46,6 +46,19 @@ const SERVICE_NAME: &str = "workorder-http";
 /// The longest answer of a collector read: it says "accepted", or which spans it rejected.
 const MAX_ANSWER_BYTES: u64 = 1 << 20;
 
+/// How many export timeouts the flush at exit may take: the default queue (2,048 spans) is four
+/// batches of 512.
+const FLUSH_EXPORTS: u32 = 4;
+
+/// Flushes the spans when dropped: when serving ends, on every path.
+pub(crate) struct FlushAtExit(pub(crate) Arc<Traces>);
+
+impl Drop for FlushAtExit {
+    fn drop(&mut self) {
+        self.0.shutdown();
+    }
+}
+
 /// The exporter could not be built from the settings.
 #[derive(Debug, thiserror::Error)]
 #[error("OpenTelemetry export: {0}")]
@@ -54,6 +67,8 @@ pub(crate) struct OtlpSettingsError(String);
 /// Where spans go.
 pub(crate) struct Traces {
     processor: BatchSpanProcessor,
+    /// The longest one export may take.
+    timeout: Duration,
     sampler: Box<dyn ShouldSample>,
     ids: RandomIdGenerator,
     scope: InstrumentationScope,
@@ -74,6 +89,14 @@ impl Traces {
         if disabled || !ENDPOINT_SETTINGS.iter().any(|name| set(name).is_some()) {
             return Ok(None);
         }
+        // The SDK would fall back to protobuf silently; a collector on gRPC would get nothing.
+        for name in ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"] {
+            if let Some(protocol) = set(name).filter(|p| !p.trim().eq_ignore_ascii_case("http/protobuf")) {
+                return Err(OtlpSettingsError(format!(
+                    "{name}={protocol} is not supported: this build exports http/protobuf only"
+                )));
+            }
+        }
         let timeout = ["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"]
             .iter()
             .find_map(|name| set(name)?.parse().ok())
@@ -91,15 +114,17 @@ impl Traces {
             InstrumentationScope::builder(SERVICE_NAME).with_version(env!("CARGO_PKG_VERSION")).build();
         Ok(Some(Arc::new(Self {
             processor,
+            timeout,
             sampler: config.sampler,
             ids: RandomIdGenerator::default(),
             scope,
         })))
     }
 
-    /// Sends what is queued and stops; waits for the collector at most its timeout.
-    pub(crate) fn shutdown(&self) {
-        if let Err(error) = self.processor.shutdown() {
+    /// Sends what is queued and stops. A full queue is a few batches, each of which may take
+    /// the export timeout (retries included): waits for as many, not the SDK's 5 s.
+    fn shutdown(&self) {
+        if let Err(error) = self.processor.shutdown_with_timeout(self.timeout * FLUSH_EXPORTS) {
             log::warn!("OpenTelemetry export did not finish: {error}");
         }
     }

@@ -93,8 +93,9 @@ pub(crate) fn serve(
     // actix counts connections per worker.
     let per_worker = connections.div_ceil(workers.max(1));
     let traces = crate::traces()?;
+    // The spans of the last requests leave before the process does, however serving ends.
     #[cfg(feature = "otlp")]
-    let exported = traces.clone();
+    let _flush = traces.clone().map(crate::otlp::FlushAtExit);
     actix_web::rt::System::new().block_on(async move {
         // An unreachable endpoint or a missing bucket stops the start, as a database does.
         if let Some((store, _)) = &s3 {
@@ -147,12 +148,6 @@ pub(crate) fn serve(
         );
         server.await.map_err(Failure::Server)?;
         log::info!("stopped");
-        Ok::<_, Failure>(())
-    })?;
-    // The spans of the last requests leave before the process does.
-    #[cfg(feature = "otlp")]
-    if let Some(traces) = exported {
-        traces.shutdown();
-    }
-    Ok(())
+        Ok(())
+    })
 }
