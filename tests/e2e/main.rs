@@ -626,3 +626,20 @@ fn json_logs_are_one_object_a_line_and_the_access_line_says_who_did_what() {
     assert!(access["bytes"].as_u64().is_some_and(|b| b > 0) && access["duration_ms"].is_number(), "{access}");
     assert!(!log.contains(key.rsplit('_').next().unwrap()), "a log line carries the key");
 }
+
+/// A binary built without the `otlp` feature says so when asked to export, rather than
+/// exporting nothing silently.
+#[cfg(not(feature = "otlp"))]
+#[test]
+fn without_the_otlp_feature_a_set_endpoint_is_warned_about() {
+    let mut env = Env::new(workorder_infra::testing::TestDatabase::sqlite());
+    env.extra_env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), "http://127.0.0.1:4318".into()));
+    let server = env.start();
+    let log = server.log();
+    assert!(
+        log.lines().any(|l| l.contains(
+            "OTEL_EXPORTER_OTLP_ENDPOINT is set, but this binary was built without the otlp feature"
+        )),
+        "{log}"
+    );
+}

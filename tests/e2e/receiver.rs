@@ -26,6 +26,9 @@ pub(crate) enum Answer {
     Slow(u16, Duration),
     /// Nothing for this long, then the connection is closed.
     Hang(Duration),
+    /// A 200 with no body (an OTLP collector's "all accepted").
+    #[allow(dead_code, reason = "the OTLP test's answer (tests/otlp.rs); the webhook tests do not use it")]
+    Empty,
 }
 
 /// One request as received.
@@ -33,6 +36,8 @@ pub(crate) enum Answer {
 pub(crate) struct Hit {
     pub(crate) arrived: Instant,
     pub(crate) answered: Instant,
+    /// The request line's target.
+    pub(crate) path: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
 }
@@ -125,7 +130,8 @@ impl Receiver {
         let mut reader = BufReader::new(stream);
         let mut headers = Vec::new();
         let mut line = String::new();
-        let _ = reader.read_line(&mut line); // the request line
+        let _ = reader.read_line(&mut line);
+        let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
         loop {
             line.clear();
             if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
@@ -163,8 +169,17 @@ impl Receiver {
                 respond(&mut stream, status);
             }
             Answer::Hang(pause) => std::thread::sleep(pause),
+            Answer::Empty => {
+                let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }
         }
-        self.hits.lock().expect("hits lock").push(Hit { arrived, answered: Instant::now(), headers, body });
+        self.hits.lock().expect("hits lock").push(Hit {
+            arrived,
+            answered: Instant::now(),
+            path,
+            headers,
+            body,
+        });
     }
 }
 

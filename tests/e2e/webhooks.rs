@@ -63,6 +63,7 @@ fn a_receiver_that_fails_then_times_out_then_answers_gets_the_signed_event_with_
     assert_eq!(attach(server.addr, &key, &wo, &photo("a.jpg")).status, 201);
     let hits = receiver.wait_for(3, Duration::from_secs(20));
     let (first, second, third) = (&hits[0], &hits[1], &hits[2]);
+    assert!(hits.iter().all(|h| h.path == "/hooks/workorder"), "each delivery goes to the subscribed URL");
     let gap = |a: &Hit, b: &Hit| b.arrived.duration_since(a.arrived);
     // Retry 1 waits 400 ms ±50 %; retry 2 comes after the 1 s time-out, then 800 ms ±50 %.
     // Above: the workers' polling (250 ms) and the test's own slack.

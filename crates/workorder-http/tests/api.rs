@@ -521,6 +521,14 @@ async fn a_w3c_traceparent_gives_the_trace_id_and_answers_carry_one() {
     .await;
     let made = ulid::Ulid::from_string(bad.header("x-trace-id").unwrap()).unwrap();
     assert_eq!(traceparent_of(&bad).0, format!("{:032x}", u128::from(made)));
+
+    // An X-Trace-Id of 32 zeros is kept as the id, but all zeros is no W3C trace: a new one.
+    let zeros = "0".repeat(32);
+    let zero = call(&w, TestRequest::get().uri("/nope").insert_header(("x-trace-id", zeros.as_str()))).await;
+    assert_eq!(zero.header("x-trace-id"), Some(zeros.as_str()));
+    let (trace, span, _) = traceparent_of(&zero);
+    assert_ne!(trace, zeros);
+    assert_ne!(span, "0".repeat(16));
 }
 
 #[actix_web::test]

@@ -1,20 +1,21 @@
 //! OpenTelemetry export (the `otlp` feature), end to end: the real binary sends its spans over
-//! OTLP/HTTP to a collector the test starts, a real HTTP server that reads them with a protobuf
-//! decoder written here from the OTLP specification (field numbers of `trace.proto`), so it
-//! shares no code with the exporter.
+//! OTLP/HTTP to a collector the test starts (the e2e suite's receiver, a real HTTP server),
+//! and a protobuf decoder written here from the OTLP specification (field numbers of
+//! `trace.proto`) reads them, so it shares no code with the exporter.
 
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
+#[path = "../../../tests/e2e/receiver.rs"]
+#[expect(dead_code, reason = "the e2e suite's receiver; this test uses part of it")]
+mod receiver;
 #[path = "../../../tests/e2e/support.rs"]
 #[expect(dead_code, reason = "the e2e suite's support; this test uses part of it")]
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use receiver::{Answer, Receiver};
 use support::{Env, attach, photo, request};
 
 workorder_infra::on_both_backends!(
@@ -38,7 +39,7 @@ fn a_protocol_this_build_cannot_speak_stops_the_start_with_one_line(env: Env) {
 }
 
 fn spans_of_each_request_and_its_database_calls_reach_the_collector_with_the_answers_ids(mut env: Env) {
-    let collector = Collector::start();
+    let collector = Receiver::start(&[], Answer::Empty);
     env.extra_env = vec![
         ("OTEL_EXPORTER_OTLP_ENDPOINT".into(), format!("http://{}", collector.addr)),
         // Far longer than the test: what arrives was sent by the flush at shutdown.
@@ -79,7 +80,7 @@ fn spans_of_each_request_and_its_database_calls_reach_the_collector_with_the_ans
     let replay_trace = replay.header("traceparent").unwrap().split('-').nth(1).unwrap().to_owned();
     assert!(server.terminate().success());
 
-    let exports = collector.wait_for_spans(|spans| spans.iter().any(|s| hex(&s.trace_id) == replay_trace));
+    let exports = wait_for_spans(&collector, |spans| spans.iter().any(|s| hex(&s.trace_id) == replay_trace));
     for export in &exports {
         assert_eq!(export.path, "/v1/traces");
         assert_eq!(export.content_type.as_deref(), Some("application/x-protobuf"));
@@ -161,78 +162,26 @@ enum Value {
     Other,
 }
 
-/// A collector: answers every export 200 with an empty `ExportTraceServiceResponse`.
-struct Collector {
-    addr: SocketAddr,
-    exports: Arc<Mutex<Vec<Export>>>,
-}
-
-impl Collector {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let exports = Arc::new(Mutex::new(Vec::new()));
-        let sink = exports.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().map_while(Result::ok) {
-                let sink = sink.clone();
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut stream = stream;
-                    // One connection may carry several exports.
-                    while let Some(export) = read_export(&mut reader) {
-                        sink.lock().unwrap().push(export);
-                        let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
-                        if stream.write_all(answer.as_bytes()).is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        Self { addr, exports }
-    }
-
-    /// The exports received once `done` holds of their spans; panics after 30 s.
-    fn wait_for_spans(&self, done: impl Fn(&[Span]) -> bool) -> Vec<Export> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let exports = self.exports.lock().unwrap().clone();
-            let spans: Vec<Span> = exports.iter().flat_map(|e| e.spans.clone()).collect();
-            if done(&spans) {
-                return exports;
-            }
-            assert!(Instant::now() < deadline, "the spans did not arrive: {exports:#?}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-fn read_export(reader: &mut BufReader<std::net::TcpStream>) -> Option<Export> {
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).ok()? == 0 {
-        return None;
-    }
-    let path = request_line.split(' ').nth(1)?.to_owned();
-    let (mut length, mut content_type) = (0, None);
+/// The exports the collector received once `done` holds of their spans; panics after 30 s.
+fn wait_for_spans(collector: &Receiver, done: impl Fn(&[Span]) -> bool) -> Vec<Export> {
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).ok()?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
+        let exports: Vec<Export> = collector
+            .hits()
+            .iter()
+            .map(|hit| {
+                let (resource, spans) = decode_export(&hit.body);
+                let content_type = hit.header("content-type").map(str::to_owned);
+                Export { path: hit.path.clone(), content_type, resource, spans }
+            })
+            .collect();
+        let spans: Vec<Span> = exports.iter().flat_map(|e| e.spans.clone()).collect();
+        if done(&spans) {
+            return exports;
         }
-        let (name, value) = line.split_once(':')?;
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => length = value.trim().parse().ok()?,
-            "content-type" => content_type = Some(value.trim().to_owned()),
-            _ => {}
-        }
+        assert!(Instant::now() < deadline, "the spans did not arrive: {exports:#?}");
+        std::thread::sleep(Duration::from_millis(50));
     }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    let (resource, spans) = decode_export(&body);
-    Some(Export { path, content_type, resource, spans })
 }
 
 /// Protobuf's wire format: each field a varint key (number << 3 | wire type), then a varint

@@ -34,7 +34,7 @@ use opentelemetry_sdk::trace::{
 };
 use workorder_domain::Principal;
 use workorder_http::ClientAddress;
-use workorder_infra::{Backend, DatabaseCall, DatabaseCalls, DatabaseOperation};
+use workorder_infra::{DatabaseCall, DatabaseCalls, DatabaseOperation};
 
 /// The settings that turn export on; either names the collector.
 const ENDPOINT_SETTINGS: [&str; 2] = ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"];
@@ -226,12 +226,9 @@ impl Traces {
 
 /// A database call's attributes, in OpenTelemetry's database conventions where they have one.
 fn database_attributes(call: &DatabaseCall) -> Vec<KeyValue> {
-    let system = match call.backend {
-        Backend::Postgres => "postgresql",
-        Backend::Sqlite => "sqlite",
-    };
+    // The backend's name is OpenTelemetry's `db.system.name` for it.
     let mut attributes = vec![
-        KeyValue::new("db.system.name", system),
+        KeyValue::new("db.system.name", call.backend.to_string()),
         KeyValue::new("db.operation.name", call.operation.name()),
         KeyValue::new("workorder.db.queued_ms", call.queued.as_secs_f64() * 1000.0),
     ];
