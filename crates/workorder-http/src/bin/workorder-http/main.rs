@@ -76,22 +76,22 @@ pub(crate) enum Failure {
     /// The store failed at start-up.
     #[error("cannot read the webhook subscriptions: {0}")]
     Store(#[source] workorder_domain::Error),
-    /// The OpenTelemetry settings describe no exporter that can be built.
-    #[cfg(feature = "otlp")]
-    #[error(transparent)]
-    Otlp(otlp::OtlpSettingsError),
 }
+
+/// Where a request's spans go, when the settings ask for an export.
+#[cfg(feature = "otlp")]
+type Traces = std::sync::Arc<otlp::Traces>;
 
 /// The OpenTelemetry export the settings ask for (the `otlp` feature).
 #[cfg(feature = "otlp")]
-fn traces() -> Result<Option<std::sync::Arc<otlp::Traces>>, Failure> {
-    otlp::Traces::from_env().map_err(Failure::Otlp)
+fn traces() -> Result<Option<Traces>, otlp::OtlpSettingsError> {
+    otlp::Traces::from_env()
 }
 
 /// Without the `otlp` feature there is no export; a setting that asks for one is answered by a
 /// warning, not silence.
 #[cfg(not(feature = "otlp"))]
-fn traces() -> Result<Option<NoTraces>, Failure> {
+fn traces() -> Result<Option<Traces>, std::convert::Infallible> {
     for name in ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"] {
         if std::env::var_os(name).is_some_and(|v| !v.is_empty()) {
             log::warn!(
@@ -105,14 +105,14 @@ fn traces() -> Result<Option<NoTraces>, Failure> {
 /// No export can be made without the feature: the type has no value.
 #[cfg(not(feature = "otlp"))]
 #[derive(Clone)]
-enum NoTraces {}
+enum Traces {}
 
 /// Runs the request `answer`, exporting its spans when `traces` is set.
 #[cfg(feature = "otlp")]
 use otlp::traced;
 
 #[cfg(not(feature = "otlp"))]
-async fn traced<F: std::future::Future>(_: Option<NoTraces>, answer: F) -> F::Output {
+async fn traced<F: std::future::Future>(_: Option<Traces>, answer: F) -> F::Output {
     answer.await
 }
 
@@ -166,17 +166,20 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    match run(command, settings, webhooks, started) {
+    // Only serving exports spans; its settings are checked with the others.
+    let traces = match matches!(command, Command::Serve(_)).then(traces).transpose() {
+        Ok(traces) => traces.flatten(),
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(command, settings, webhooks, traces, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // One line, whatever the driver's message looked like.
             eprintln!("error: {}", one_line(&error.to_string()));
-            match error {
-                // Bad configuration, found only once serving begins.
-                #[cfg(feature = "otlp")]
-                Failure::Otlp(_) => ExitCode::from(2),
-                _ => ExitCode::FAILURE,
-            }
+            ExitCode::FAILURE
         }
     }
 }
@@ -191,11 +194,12 @@ fn run(
     command: Command,
     settings: Settings,
     webhooks: WebhookSettings,
+    traces: Option<Traces>,
     started: Instant,
 ) -> Result<(), Failure> {
     let db = Database::connect(&settings.database)?;
     match command {
-        Command::Serve(_) => server::serve(db, settings, webhooks, started),
+        Command::Serve(_) => server::serve(db, settings, webhooks, traces, started),
         Command::Migrate => {
             let applied = db.migrate()?;
             let version = db.schema_version()?.unwrap_or_default();

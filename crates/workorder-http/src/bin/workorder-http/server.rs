@@ -62,6 +62,7 @@ pub(crate) fn serve(
     db: Database,
     settings: Settings,
     webhooks: WebhookSettings,
+    traces: Option<crate::Traces>,
     started: Instant,
 ) -> Result<(), Failure> {
     db.migrate()?;
@@ -92,7 +93,6 @@ pub(crate) fn serve(
     let connections = connection_bound(settings.max_connections, settings.database.pool_size);
     // actix counts connections per worker.
     let per_worker = connections.div_ceil(workers.max(1));
-    let traces = crate::traces()?;
     // The spans of the last requests leave before the process does, however serving ends.
     #[cfg(feature = "otlp")]
     let _flush = traces.clone().map(crate::otlp::FlushAtExit);
