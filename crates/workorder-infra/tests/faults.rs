@@ -249,6 +249,8 @@ async fn a_role_whose_messages_are_translated_still_gets_503_when_a_lock_outlast
             .args(["--no-archive", "-i", "fr_FR", "-f", "UTF-8", "fr_FR.UTF-8"])
             .status();
         assert!(made.unwrap().success(), "making the fr_FR.UTF-8 locale needs root (CI runs as root)");
+        // A new session: the C library of the one that asked remembers the locale as missing.
+        admin = PgConnection::establish(&admin_url).unwrap();
         assert!(speaks_french(&mut admin), "the PostgreSQL server has no fr_FR.UTF-8 locale");
     }
     let url = test_db.url().postgres_url().unwrap().to_owned();
