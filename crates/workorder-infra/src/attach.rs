@@ -46,7 +46,7 @@ pub(crate) fn attach_in_transaction(
     };
     let inserted = insert_photo(conn, photo)?;
     if inserted == 1 {
-        count_photo(conn, tenant, work_order_id)?;
+        count_photos(conn, tenant, work_order_id, 1)?;
         outbox::record(conn, &Event::photo_attached(photo))?;
         return Ok(Ok(attachment));
     }
@@ -66,7 +66,7 @@ pub(crate) fn attach_in_transaction(
 /// until the transaction ends: `FOR NO KEY UPDATE` on PostgreSQL (the photo count is raised
 /// later in the transaction; sharers that both upgrade would deadlock); on SQLite the
 /// immediate transaction already excludes other writers.
-fn lock_work_order(
+pub(crate) fn lock_work_order(
     conn: &mut AnyConnection,
     tenant: &str,
     work_order_id: &str,
@@ -78,16 +78,21 @@ fn lock_work_order(
     }
 }
 
-/// Raises the work order's photo count by the photo just inserted.
-fn count_photo(conn: &mut AnyConnection, tenant: &str, work_order_id: &str) -> QueryResult<()> {
+/// Raises the work order's photo count by the `added` photos just inserted.
+pub(crate) fn count_photos(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    work_order_id: &str,
+    added: i64,
+) -> QueryResult<()> {
     diesel::update(work_orders::table.find((tenant, work_order_id)))
-        .set(work_orders::photo_count.eq(work_orders::photo_count + 1))
+        .set(work_orders::photo_count.eq(work_orders::photo_count + added))
         .execute(conn)
         .map(drop)
 }
 
 /// The photo recorded under `photo`'s key on its work order, if any.
-fn find_recorded(
+pub(crate) fn find_recorded(
     conn: &mut AnyConnection,
     tenant: &str,
     work_order_id: &str,

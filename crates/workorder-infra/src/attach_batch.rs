@@ -1,10 +1,13 @@
 //! A batch of attaches on one connection: every photo gets the answer it would have had alone,
 //! and the batch pays one commit (and on PostgreSQL, for new photos, one round trip).
 //!
-//! - SQLite: one write transaction; each photo of a batch of several runs in a savepoint of
-//!   its own, so that a failure of one photo rolls back that photo only and is its answer.
-//!   A failure of the storage (it cannot write, it is locked or out of memory) fails the whole
-//!   batch, which commits nothing: SQLite may already have rolled the transaction back.
+//! - SQLite: one write transaction. A batch of several photos is decided whole and written in
+//!   one statement a table (`sqlite_attach_batch.rs`), in a savepoint; if that fails for a
+//!   reason other than the storage's, one photo's data may be the cause, so the savepoint is
+//!   rolled back and each photo runs in a savepoint of its own, so that a failure of one photo
+//!   rolls back that photo only and is its answer. A failure of the storage (it cannot write,
+//!   it is locked or out of memory) fails the whole batch, which commits nothing: SQLite may
+//!   already have rolled the transaction back.
 //! - PostgreSQL: one statement for the batch (`pg_attach_batch.rs`), then the transactional
 //!   path, photo by photo, for those it did not record. The statement is one transaction; if
 //!   it fails for a reason of the database's (out of reach, cannot write, a timeout), nothing
@@ -23,6 +26,7 @@ use crate::attach::{attach_alone, attach_in_transaction};
 use crate::connection::{AnyConnection, write_transaction};
 use crate::failure::{Failure, classify, to_domain};
 use crate::pg_attach_batch::{self, Outcome};
+use crate::sqlite_attach_batch;
 
 /// Attaches `photos` as the module says.
 pub(crate) fn attach_batch(
@@ -44,17 +48,33 @@ fn in_one_transaction(
             // Alone, its failure is the transaction's: nothing of it may commit.
             return Ok(vec![attach_in_transaction(conn, photo)?]);
         }
-        let mut answers = Vec::with_capacity(photos.len());
-        for photo in photos {
-            let answer = match conn.transaction(|conn| attach_in_transaction(conn, photo)) {
-                Ok(answer) => answer,
-                Err(error) if classify(&error) == Failure::Other => Err(to_domain(error)),
-                Err(error) => return Err(error),
-            };
-            answers.push(answer);
+        match conn.transaction(|conn| sqlite_attach_batch::attach(conn, photos)) {
+            Ok(answers) => Ok(answers),
+            Err(error) if classify(&error) == Failure::Other => {
+                log::debug!("a batch of {} attaches failed, each goes alone: {error}", photos.len());
+                photo_by_photo(conn, photos)
+            }
+            Err(error) => Err(error),
         }
-        Ok(answers)
     })
+}
+
+/// Each photo in a savepoint of its own, so that its failure rolls back that photo only and
+/// is its answer; a failure of the storage fails the batch.
+fn photo_by_photo(
+    conn: &mut AnyConnection,
+    photos: &[NewPhoto],
+) -> QueryResult<Vec<Result<Attachment, Error>>> {
+    let mut answers = Vec::with_capacity(photos.len());
+    for photo in photos {
+        let answer = match conn.transaction(|conn| attach_in_transaction(conn, photo)) {
+            Ok(answer) => answer,
+            Err(error) if classify(&error) == Failure::Other => Err(to_domain(error)),
+            Err(error) => return Err(error),
+        };
+        answers.push(answer);
+    }
+    Ok(answers)
 }
 
 fn in_one_statement(

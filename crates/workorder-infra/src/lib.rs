@@ -41,6 +41,7 @@ mod rows;
 mod s3;
 mod schema;
 mod secrets;
+mod sqlite_attach_batch;
 mod webhook_registry;
 mod work_order_registry;
 

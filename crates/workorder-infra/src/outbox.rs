@@ -54,15 +54,32 @@ struct NewEventRow<'a> {
 /// Writes `event` to the outbox, unpublished. Called inside the transaction that records
 /// what the event tells.
 pub(crate) fn record(conn: &mut AnyConnection, event: &Event) -> QueryResult<()> {
-    let EventData::PhotoAttached(attached) = &event.data;
-    let row = NewEventRow {
-        tenant_id: event.tenant.as_str(),
-        id: event.id.to_string(),
-        event_type: event.data.type_name(),
-        occurred_at: to_utc_timestamp(event.occurred_at),
-        photo_id: attached.photo_id.to_string(),
-    };
-    diesel::insert_into(events::table).values(&row).execute(conn).map(drop)
+    diesel::insert_into(events::table).values(&NewEventRow::of(event)).execute(conn).map(drop)
+}
+
+/// Writes `events` to the outbox, unpublished, in one statement: [`record`] for a batch.
+pub(crate) fn record_all(conn: &mut AnyConnection, events: &[Event]) -> QueryResult<()> {
+    let rows: Vec<NewEventRow<'_>> = events.iter().map(NewEventRow::of).collect();
+    let insert = diesel::insert_into(events::table).values(&rows);
+    // A multi-row insert does not go through the multi-backend connection.
+    match conn {
+        AnyConnection::Pg(pg) => insert.execute(pg),
+        AnyConnection::Sqlite(sqlite) => insert.execute(sqlite),
+    }
+    .map(drop)
+}
+
+impl<'a> NewEventRow<'a> {
+    fn of(event: &'a Event) -> Self {
+        let EventData::PhotoAttached(attached) = &event.data;
+        Self {
+            tenant_id: event.tenant.as_str(),
+            id: event.id.to_string(),
+            event_type: event.data.type_name(),
+            occurred_at: to_utc_timestamp(event.occurred_at),
+            photo_id: attached.photo_id.to_string(),
+        }
+    }
 }
 
 /// Publishes up to [`RELAY_BATCH`] committed events, and answers how many. Relays exclude each

@@ -40,9 +40,12 @@ pub(crate) struct WorkOrderRow {
     pub(crate) updated_at: PrimitiveDateTime,
 }
 
-/// A photo to insert.
+/// A photo to insert. A `None` is bound as NULL rather than left to the column's default
+/// (NULL as well): on SQLite diesel would otherwise leave the column out, so the statement's
+/// text would change with the photo and could be neither cached nor sent as one multi-row
+/// statement for a batch.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = photos)]
+#[diesel(table_name = photos, treat_none_as_default_value = false)]
 pub(crate) struct NewPhotoRow<'a> {
     pub(crate) tenant_id: &'a str,
     pub(crate) id: String,
@@ -60,7 +63,7 @@ pub(crate) struct NewPhotoRow<'a> {
 /// What was verified of a photo's object, as its nullable columns hold it: all `None` for a
 /// photo recorded without verification.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = photos)]
+#[diesel(table_name = photos, treat_none_as_default_value = false)]
 pub(crate) struct ObjectColumns {
     pub(crate) object_size_bytes: Option<i64>,
     pub(crate) object_content_type: Option<String>,

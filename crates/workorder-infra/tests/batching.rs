@@ -107,6 +107,18 @@ impl Drop for Hold {
     }
 }
 
+/// Sends an attach for each of `cases` (work order, object key, CDN URL) as acme, at once.
+fn send(
+    f: &Arc<Fixture>,
+    cases: Vec<(WorkOrderId, &'static str, &'static str)>,
+) -> Vec<tokio::task::JoinHandle<Result<AttachPhotoOutcome, Error>>> {
+    let attach = |(wo, key, cdn)| {
+        let f = f.clone();
+        tokio::spawn(async move { f.attach(&f.acme, wo, fields(key, cdn)).await })
+    };
+    cases.into_iter().map(attach).collect()
+}
+
 /// Sends `attaches` at once while `hold` is held, waits until every one has joined the queue
 /// (the photos waiting stop changing), then lets go; the answers, in order.
 async fn together<T: Send + 'static>(hold: Hold, attaches: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
@@ -125,6 +137,7 @@ workorder_infra::on_both_backends!(
     a_mixed_batch_answers_each_photo_as_if_alone,
     identical_attaches_in_one_batch_give_one_created_and_the_rest_retries,
     a_photo_that_fails_in_a_batch_fails_alone,
+    a_key_new_to_the_batch_twice_and_photos_on_several_work_orders,
     a_lone_attach_goes_at_once_as_a_batch_of_one,
     batches_under_load_are_counted_by_size,
     a_photo_still_waiting_at_its_deadline_is_refused_and_never_written,
@@ -150,14 +163,7 @@ async fn a_mixed_batch_answers_each_photo_as_if_alone(f: Fixture) {
         (foreign, "new-4.jpg", CDN),
         (f.wo, "new-5.jpg", CDN),
     ];
-    let attaches = cases
-        .into_iter()
-        .map(|(wo, key, cdn)| {
-            let f = f.clone();
-            tokio::spawn(async move { f.attach(&f.acme, wo, fields(key, cdn)).await })
-        })
-        .collect();
-    let answers = together(hold, attaches).await;
+    let answers = together(hold, send(&f, cases)).await;
     let mut answers = answers.into_iter();
     let new_1 = answers.next().unwrap().unwrap();
     assert_eq!(new_1.disposition, Disposition::Created);
@@ -204,6 +210,39 @@ async fn identical_attaches_in_one_batch_give_one_created_and_the_rest_retries(f
     // At most one lone batch a flusher went before the rest, which went together.
     let sizes = f.batches();
     assert!(sizes.batches() <= 4, "32 attaches in {} batches: {sizes:?}", sizes.batches());
+}
+
+/// Within one batch, a key sent twice with different data is recorded once and the other is
+/// a conflict, as one after the other; photos on several work orders raise each one's count
+/// by its own.
+async fn a_key_new_to_the_batch_twice_and_photos_on_several_work_orders(f: Fixture) {
+    let second =
+        f.work_orders.create(f.acme.tenant(), None, WorkOrderStatus::InProgress, None).await.unwrap();
+    let f = Arc::new(f);
+    let hold = f.hold();
+    let cases: Vec<(WorkOrderId, &'static str, &'static str)> = vec![
+        (f.wo, "twice.jpg", CDN),
+        (second, "a.jpg", CDN),
+        (f.wo, "twice.jpg", OTHER_CDN),
+        (second, "b.jpg", CDN),
+        (second, "twice.jpg", CDN),
+    ];
+    let answers = together(hold, send(&f, cases)).await;
+    // The two under one key on one work order: whichever joined first is recorded.
+    let (first, other) = (&answers[0], &answers[2]);
+    let pair = [first, other];
+    let created = pair.iter().filter(|a| a.as_ref().is_ok_and(|o| o.disposition == Disposition::Created));
+    assert_eq!(created.count(), 1, "{first:?} {other:?}");
+    assert!(pair.iter().any(|a| matches!(a, Err(Error::PhotoConflict))), "{first:?} {other:?}");
+    for i in [1, 3, 4] {
+        assert_eq!(answers[i].as_ref().unwrap().disposition, Disposition::Created, "photo {i}");
+    }
+    let count = |wo: WorkOrderId| {
+        f.count(&format!("SELECT photo_count AS n FROM work_orders WHERE tenant_id = 'acme' AND id = '{wo}'"))
+    };
+    assert_eq!((count(f.wo), count(second)), (1, 3));
+    assert_eq!(f.count("SELECT COUNT(*) AS n FROM photos"), 4);
+    assert_eq!(f.count("SELECT COUNT(*) AS n FROM events"), 4);
 }
 
 /// A photo whose insert the database refuses (its key id names no key: a foreign-key
