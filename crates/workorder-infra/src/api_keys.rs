@@ -158,7 +158,7 @@ impl ApiKeyVerifier for DieselApiKeyVerifier {
                         api_keys::table
                             .find((t, i))
                             .select(ApiKeyRow::as_select())
-                            .first(conn)
+                            .get_result(conn)
                             .optional()
                             .map_err(to_domain)
                     })

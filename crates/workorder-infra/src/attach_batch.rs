@@ -2,9 +2,9 @@
 //! and the batch pays one commit (and on PostgreSQL, for new photos, one round trip).
 //!
 //! - SQLite: one write transaction. A batch of several photos is decided whole and written in
-//!   one statement a table (`sqlite_attach_batch.rs`), in a savepoint; if that fails for a
-//!   reason other than the storage's, one photo's data may be the cause, so the savepoint is
-//!   rolled back and each photo runs in a savepoint of its own, so that a failure of one photo
+//!   one statement a table (`sqlite_attach_batch.rs`); if that fails for a reason other than
+//!   the storage's, one photo's data may be the cause, so the transaction is rolled back and a
+//!   second one runs each photo in a savepoint of its own, so that a failure of one photo
 //!   rolls back that photo only and is its answer. A failure of the storage (it cannot write,
 //!   it is locked or out of memory) fails the whole batch, which commits nothing: SQLite may
 //!   already have rolled the transaction back.
@@ -43,20 +43,19 @@ fn in_one_transaction(
     conn: &mut AnyConnection,
     photos: &[NewPhoto],
 ) -> QueryResult<Vec<Result<Attachment, Error>>> {
-    write_transaction(conn, |conn| {
-        if let [photo] = photos {
-            // Alone, its failure is the transaction's: nothing of it may commit.
-            return Ok(vec![attach_in_transaction(conn, photo)?]);
+    if let [photo] = photos {
+        // Alone, its failure is the transaction's: nothing of it may commit.
+        return write_transaction(conn, |conn| Ok(vec![attach_in_transaction(conn, photo)?]));
+    }
+    // Not in a savepoint: SQLite would copy every page the batch changes into its journal.
+    // A failure rolls the whole transaction back instead, and the photos go again one by one.
+    match write_transaction(conn, |conn| sqlite_attach_batch::attach(conn, photos)) {
+        Err(error) if classify(&error) == Failure::Other => {
+            log::debug!("a batch of {} attaches failed, each goes alone: {error}", photos.len());
+            write_transaction(conn, |conn| photo_by_photo(conn, photos))
         }
-        match conn.transaction(|conn| sqlite_attach_batch::attach(conn, photos)) {
-            Ok(answers) => Ok(answers),
-            Err(error) if classify(&error) == Failure::Other => {
-                log::debug!("a batch of {} attaches failed, each goes alone: {error}", photos.len());
-                photo_by_photo(conn, photos)
-            }
-            Err(error) => Err(error),
-        }
-    })
+        written => written,
+    }
 }
 
 /// Each photo in a savepoint of its own, so that its failure rolls back that photo only and

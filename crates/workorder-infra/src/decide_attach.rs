@@ -36,7 +36,7 @@ pub(crate) fn decide_attach(
             photos::taken_at.nullable(),
             photos::step.nullable(),
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some((status, id, cdn_url, taken_at, step)) = found else {
         return Ok(Ok(decide(photo, None, None)));

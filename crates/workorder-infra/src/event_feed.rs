@@ -93,7 +93,7 @@ pub(crate) fn by_id(conn: &mut AnyConnection, tenant: &str, id: &str) -> QueryRe
         .filter(events::tenant_id.eq(tenant))
         .filter(events::id.eq(id))
         .select(FeedRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

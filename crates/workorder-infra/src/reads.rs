@@ -19,7 +19,7 @@ pub(crate) fn work_order(
     work_orders::table
         .find((tenant, id))
         .select((WorkOrderRow::as_select(), work_orders::photo_count))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -71,7 +71,7 @@ pub(crate) fn photo(
         .find((tenant, photo_id))
         .filter(photos::work_order_id.eq(id))
         .select(PhotoRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
         .map(Some)
 }

@@ -12,8 +12,8 @@
 //! recorded earlier in the batch is known without a look-up, so of 32 identical attaches the
 //! first is recorded and the 31 others are its replays, as they would be one after another.
 //!
-//! Any error of the database aborts the batch with nothing of it written (the caller runs it
-//! in a savepoint and falls back to the photo-by-photo path, which gives each photo its own
+//! Any error of the database aborts the batch with nothing of it written (the caller rolls its
+//! transaction back and falls back to the photo-by-photo path, which gives each photo its own
 //! answer); the domain's answers (no such work order, closed, conflict) are the photos' own.
 
 use std::collections::HashMap;
